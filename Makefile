@@ -1,0 +1,61 @@
+# The dev loop. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-fast migrate lint format serve-ingest serve-metrics serve-stream-drain serve-view-refresh
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing). Install it, or run: make PYTHON=python3.12 ..." >&2; exit 1; }
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(PY)
+	@echo "==> installing requirements.txt into $(VENV)"
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	@echo "==> installing requirements-dev.txt into $(VENV)"
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the runtime requirements
+
+test: $(DEV_STAMP) ## Run the whole suite (ANALYTICS_TEST_* services, else embedded ones)
+	@$(PY) -m pytest
+
+test-fast: $(DEV_STAMP) ## Only the pure unit tests (no servers)
+	@$(PY) -m pytest tests/unit -q
+
+migrate: $(STAMP) ## Apply sql/ migrations to ANALYTICS_DATABASE_URL
+	@$(PY) -m engine.migrate
+
+lint: $(DEV_STAMP) ## ruff check and format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP) ## Format the code with ruff
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+serve-ingest: $(STAMP) ## Serve the ingest function alone on :8081
+	@$(VENV)/bin/functions-framework --source functions/main.py --target ingest --port 8081
+
+serve-metrics: $(STAMP) ## Serve the metrics function alone on :8082
+	@$(VENV)/bin/functions-framework --source functions/main.py --target metrics --port 8082
+
+serve-stream-drain: $(STAMP) ## Serve the stream-drain function alone on :8083
+	@$(VENV)/bin/functions-framework --source functions/main.py --target stream_drain --port 8083
+
+serve-view-refresh: $(STAMP) ## Serve the view-refresh function alone on :8084
+	@$(VENV)/bin/functions-framework --source functions/main.py --target view_refresh --port 8084

@@ -1,0 +1,77 @@
+"""Who may call what: the write key, the read key and the task token, checked in every function.
+
+Pure: takes headers and query arguments, never a request object or a client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+
+from engine import constants as c
+from engine.config import Settings
+from engine.errors import Unauthorized
+
+WRITE_KEY_HOW = "send the write key as X-Write-Key, as the HTTP Basic username, or as ?key="
+READ_KEY_HOW = "send the read key as 'Authorization: Bearer KEY'"
+TASK_TOKEN_HOW = "send the task token as 'Authorization: Bearer TOKEN'"  # noqa: S105 (a hint, not a secret)
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def _basic_username(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization", "")
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0] or None
+
+
+def presented_write_key(headers: Mapping[str, str], args: Mapping[str, str]) -> str | None:
+    return headers.get("X-Write-Key") or _basic_username(headers) or args.get("key") or None
+
+
+def _same(presented: str | None, expected: str | None) -> bool:
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def _refuse(presented: str | None, what: str, how: str, bearer: bool) -> Unauthorized:
+    headers = {"WWW-Authenticate": 'Bearer realm="analytics"'} if bearer else {}
+    if not presented:
+        return Unauthorized(f"missing {what}: {how}", headers=headers)
+    return Unauthorized(f"invalid {what}", headers=headers)
+
+
+def project_for_write_key(settings: Settings, headers: Mapping[str, str], args: Mapping[str, str]) -> int:
+    """The project a write key opens, or Unauthorized."""
+    presented = presented_write_key(headers, args)
+    if _same(presented, settings.write_key):
+        return c.DEFAULT_PROJECT_ID
+    raise _refuse(presented, "write key", WRITE_KEY_HOW, bearer=False)
+
+
+def project_for_read_key(settings: Settings, headers: Mapping[str, str]) -> int:
+    presented = _bearer(headers)
+    if _same(presented, settings.read_key):
+        return c.DEFAULT_PROJECT_ID
+    raise _refuse(presented, "read key", READ_KEY_HOW, bearer=True)
+
+
+def require_task_token(settings: Settings, headers: Mapping[str, str]) -> None:
+    presented = _bearer(headers)
+    if not _same(presented, settings.task_token):
+        raise _refuse(presented, "task token", TASK_TOKEN_HOW, bearer=True)

@@ -1,0 +1,177 @@
+"""All runtime configuration, read once from the environment into a frozen object.
+
+Nothing else in the project reads os.environ: the functions, the scheduler, the local
+emulator and the tests all come here, and a malformed or missing setting fails at start
+with the variable's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from engine import constants as c
+from engine.errors import ConfigError
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every setting of a deployment; None means "not set" for the optional URLs and secrets."""
+
+    env: str = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    write_key: str | None = None
+    read_key: str | None = None
+    task_token: str | None = None
+    redis_namespace: str = "analytics"
+    http_port: int = c.DEFAULT_HTTP_PORT
+    drain_url: str | None = None
+    refresh_url: str | None = None
+    drain_batch_size: int = c.DEFAULT_DRAIN_BATCH_SIZE
+    drain_budget_seconds: float = c.DEFAULT_DRAIN_BUDGET_SECONDS
+    drain_reclaim_idle_ms: int = c.DEFAULT_DRAIN_RECLAIM_IDLE_MS
+    drain_max_deliveries: int = c.DEFAULT_DRAIN_MAX_DELIVERIES
+    dedupe_window_seconds: int = c.DEFAULT_DEDUPE_WINDOW_SECONDS
+    retention_days: int = c.DEFAULT_RETENTION_DAYS
+    partition_days_ahead: int = c.DEFAULT_PARTITION_DAYS_AHEAD
+    active_window_seconds: int = c.DEFAULT_ACTIVE_WINDOW_SECONDS
+    top_elements: int = c.DEFAULT_TOP_ELEMENTS
+    drain_interval_seconds: float = c.DEFAULT_DRAIN_INTERVAL_SECONDS
+    refresh_interval_seconds: float = c.DEFAULT_REFRESH_INTERVAL_SECONDS
+    pg_statement_timeout_ms: int = c.DEFAULT_PG_STATEMENT_TIMEOUT_MS
+    pg_refresh_timeout_ms: int = c.DEFAULT_PG_REFRESH_TIMEOUT_MS
+    io_timeout_seconds: float = c.DEFAULT_IO_TIMEOUT_SECONDS
+
+    def require(self, *names: str) -> Settings:
+        """Fail with the variable's name unless every named setting is present."""
+        missing = [ENV_NAMES[n] for n in names if getattr(self, n) in (None, "")]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} must be set (see README, Configuration)")
+        return self
+
+
+# Setting name -> (environment variable, parser). Parsers raise ValueError with a reason.
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty")
+    return value.strip()
+
+
+def _secret(value: str) -> str:
+    value = _text(value)
+    if len(value) < 16:
+        raise ValueError("must be at least 16 characters")
+    return value
+
+
+def _url(*schemes: str):
+    def parse(value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in schemes:
+            raise ValueError(f"must start with {' or '.join(s + '://' for s in schemes)}")
+        return value.strip()
+
+    return parse
+
+
+def _number(kind, low, high):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ValueError(f"must be a {kind.__name__}, got {value!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}, got {number}")
+        return number
+
+    return parse
+
+
+def _choice(*options: str):
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return parse
+
+
+def _namespace(value: str) -> str:
+    value = _text(value)
+    if not all(ch.isalnum() or ch in "-_." for ch in value):
+        raise ValueError("may hold only letters, digits, '-', '_' and '.'")
+    return value
+
+
+FIELDS = {
+    "env": ("ANALYTICS_ENV", _choice(*ENVIRONMENTS)),
+    "database_url": ("ANALYTICS_DATABASE_URL", _url("postgresql", "postgres")),
+    "redis_url": ("ANALYTICS_REDIS_URL", _url("redis", "rediss", "unix")),
+    "write_key": ("ANALYTICS_WRITE_KEY", _secret),
+    "read_key": ("ANALYTICS_READ_KEY", _secret),
+    "task_token": ("ANALYTICS_TASK_TOKEN", _secret),
+    "redis_namespace": ("ANALYTICS_REDIS_NAMESPACE", _namespace),
+    "http_port": ("ANALYTICS_HTTP_PORT", _number(int, 1, 65535)),
+    "drain_url": ("ANALYTICS_DRAIN_URL", _url("http", "https")),
+    "refresh_url": ("ANALYTICS_REFRESH_URL", _url("http", "https")),
+    "drain_batch_size": ("ANALYTICS_DRAIN_BATCH_SIZE", _number(int, 1, 100_000)),
+    "drain_budget_seconds": ("ANALYTICS_DRAIN_BUDGET_SECONDS", _number(float, 0.1, 3600)),
+    "drain_reclaim_idle_ms": ("ANALYTICS_DRAIN_RECLAIM_IDLE_MS", _number(int, 0, 86_400_000)),
+    "drain_max_deliveries": ("ANALYTICS_DRAIN_MAX_DELIVERIES", _number(int, 1, 1000)),
+    "dedupe_window_seconds": ("ANALYTICS_DEDUPE_WINDOW_SECONDS", _number(int, 1, 90 * 86400)),
+    "retention_days": ("ANALYTICS_RETENTION_DAYS", _number(int, 0, 36_500)),
+    "partition_days_ahead": ("ANALYTICS_PARTITION_DAYS_AHEAD", _number(int, 1, 366)),
+    "active_window_seconds": ("ANALYTICS_ACTIVE_WINDOW_SECONDS", _number(int, 10, 86_400)),
+    "top_elements": ("ANALYTICS_TOP_ELEMENTS", _number(int, 1, 1000)),
+    "drain_interval_seconds": ("ANALYTICS_DRAIN_INTERVAL_SECONDS", _number(float, 0.1, 3600)),
+    "refresh_interval_seconds": ("ANALYTICS_REFRESH_INTERVAL_SECONDS", _number(float, 1, 86_400)),
+    "pg_statement_timeout_ms": ("ANALYTICS_PG_STATEMENT_TIMEOUT_MS", _number(int, 100, 3_600_000)),
+    "pg_refresh_timeout_ms": ("ANALYTICS_PG_REFRESH_TIMEOUT_MS", _number(int, 1000, 86_400_000)),
+    "io_timeout_seconds": ("ANALYTICS_IO_TIMEOUT_SECONDS", _number(float, 0.1, 600)),
+}
+ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Parse every ANALYTICS_* variable present in environ; absent ones keep their defaults."""
+    values = {}
+    errors = []
+    for name, (var, parse) in FIELDS.items():
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = parse(raw)
+        except ValueError as exc:
+            errors.append(f"{var} {exc}")
+    if errors:
+        raise ConfigError("; ".join(errors))
+    return Settings(**values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from its environment on first use."""
+    return load_settings(os.environ)
+
+
+def function_settings() -> Settings:
+    """Settings a function process needs: both stores and every key."""
+    return get_settings().require("database_url", "redis_url", "write_key", "read_key", "task_token")
+
+
+def test_service_urls(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The services the test suite should use (ANALYTICS_TEST_*), or None to embed its own."""
+    environ = os.environ if environ is None else environ
+    return environ.get("ANALYTICS_TEST_DATABASE_URL") or None, environ.get("ANALYTICS_TEST_REDIS_URL") or None
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of this process's environment, for starting child processes."""
+    return dict(os.environ)

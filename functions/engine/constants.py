@@ -1,0 +1,56 @@
+"""Names, limits and defaults in one place, each with its unit in its name."""
+
+# Redis key layout. Every key of one deployment shares the hash tag of its namespace,
+# so the ingest script, which touches the stream and the dedupe keys, stays in one slot.
+STREAM_SUFFIX = "events"
+DEDUPE_SUFFIX = "seen"
+STATE_SUFFIX = "state"
+DRAIN_GROUP = "drain"
+
+# The one field of a stream entry: the normalized event as JSON.
+ENTRY_FIELD = b"e"
+# Version of the entry's JSON shape, written into each entry so a drain can read old ones.
+ENTRY_VERSION = 1
+
+DEFAULT_PROJECT_ID = 1
+
+# Defaults of the tunables that config.py reads from the environment.
+DEFAULT_HTTP_PORT = 8080
+DEFAULT_DRAIN_BATCH_SIZE = 2000
+DEFAULT_DRAIN_BUDGET_SECONDS = 10.0
+DEFAULT_DRAIN_RECLAIM_IDLE_MS = 30_000
+DEFAULT_DRAIN_MAX_DELIVERIES = 5
+DEFAULT_DEDUPE_WINDOW_SECONDS = 24 * 3600
+DEFAULT_RETENTION_DAYS = 0  # 0 keeps events forever
+# The drain creates daily partitions for events up to this many days old; older events
+# (backfills, a client's stale clock) go to events_default, so no input can mint a
+# partition per arbitrary day.
+PARTITION_DAYS_BACK = 62
+DEFAULT_PARTITION_DAYS_AHEAD = 7
+DEFAULT_ACTIVE_WINDOW_SECONDS = 300
+DEFAULT_TOP_ELEMENTS = 10
+DEFAULT_DRAIN_INTERVAL_SECONDS = 1.0
+DEFAULT_REFRESH_INTERVAL_SECONDS = 30.0
+DEFAULT_PG_STATEMENT_TIMEOUT_MS = 30_000
+DEFAULT_PG_REFRESH_TIMEOUT_MS = 600_000
+DEFAULT_IO_TIMEOUT_SECONDS = 10.0
+
+# Input limits of one event (the body-level limits arrive with the hardening work).
+MAX_USER_ID_CHARS = 255
+MAX_ACTION_CHARS = 50
+MAX_ELEMENT_CHARS = 100
+MAX_SESSION_ID_CHARS = 255
+MAX_DURATION_SECONDS = 86_400.0
+MAX_BODY_BYTES = 512 * 1024
+MAX_BATCH_EVENTS = 500
+MAX_JSON_DEPTH = 32
+# Integers outside the signed 64-bit range cannot round-trip through orjson or jsonb casts.
+MIN_JSON_INT = -(2**63)
+MAX_JSON_INT = 2**63 - 1
+
+# PostgreSQL advisory lock keys (arbitrary constants, unique within this schema's users).
+LOCK_MIGRATE = 7_301_001
+LOCK_REFRESH = 7_301_002
+LOCK_PARTITIONS = 7_301_003
+
+MATERIALIZED_VIEWS = ("user_engagement", "activity_heatmap", "element_rankings")

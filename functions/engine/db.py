@@ -1,0 +1,255 @@
+"""The PostgreSQL layer: connections (with timeouts and TCP_NODELAY) and transactions.
+
+pg8000 has no timeouts by default and leaves Nagle's algorithm on, which stalls COPY and
+multi-row inserts on TCP; every connection here is made through `connect`, which fixes both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pg8000.native
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from engine.constants import MATERIALIZED_VIEWS
+from engine.errors import ConfigError
+from engine.partitions import day_of
+
+__all__ = ["DatabaseError", "InterfaceError", "connect", "transaction", "parse_database_url", "sqlstate"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and as whom to connect, parsed from ANALYTICS_DATABASE_URL."""
+
+    user: str
+    password: str | None
+    database: str
+    host: str | None
+    port: int
+    unix_sock: str | None
+
+    def with_database(self, database: str) -> Target:
+        return Target(self.user, self.password, database, self.host, self.port, self.unix_sock)
+
+
+def parse_database_url(url: str) -> Target:
+    """postgresql://user:pass@host:port/db, or postgresql://user@/db?host=/socket/dir."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"database URL must start with postgresql://, got {parts.scheme!r}")
+    query = parse_qs(parts.query)
+    port = parts.port or int(query.get("port", ["5432"])[0])
+    socket_dir = query.get("host", [None])[0]
+    host = parts.hostname
+    unix_sock = None
+    if socket_dir and socket_dir.startswith("/"):
+        unix_sock = f"{socket_dir}/.s.PGSQL.{port}"
+        host = None
+    elif socket_dir:
+        host = socket_dir
+    if host is None and unix_sock is None:
+        host = "127.0.0.1"
+    return Target(
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password else None,
+        database=unquote(parts.path.lstrip("/")) or "postgres",
+        host=host,
+        port=port,
+        unix_sock=unix_sock,
+    )
+
+
+def format_database_url(target: Target) -> str:
+    auth = target.user + (f":{target.password}" if target.password else "")
+    if target.unix_sock:
+        socket_dir = target.unix_sock.rsplit("/", 1)[0]
+        return f"postgresql://{auth}@/{target.database}?host={socket_dir}&port={target.port}"
+    return f"postgresql://{auth}@{target.host}:{target.port}/{target.database}"
+
+
+def connect(
+    url_or_target: str | Target,
+    *,
+    application_name: str,
+    statement_timeout_ms: int,
+    io_timeout_seconds: float,
+) -> pg8000.native.Connection:
+    """A new connection in UTC with a statement timeout and a socket timeout."""
+    target = parse_database_url(url_or_target) if isinstance(url_or_target, str) else url_or_target
+    # The socket timeout must outlast the statement timeout, or a slow but legal statement
+    # would look like a dead server.
+    io_timeout = max(io_timeout_seconds, statement_timeout_ms / 1000 + 5)
+    sock = None
+    if target.unix_sock is None:
+        try:
+            sock = socket.create_connection((target.host, target.port), timeout=io_timeout_seconds)
+        except OSError as exc:
+            raise InterfaceError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.settimeout(io_timeout)
+    conn = pg8000.native.Connection(
+        target.user,
+        password=target.password,
+        database=target.database,
+        unix_sock=target.unix_sock,
+        sock=sock,
+        timeout=io_timeout,
+        application_name=application_name,
+        startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms)},
+    )
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: pg8000.native.Connection):
+    """BEGIN ... COMMIT, rolled back if the block raises."""
+    conn.run("BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.run("ROLLBACK")
+        raise
+    conn.run("COMMIT")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE code of a server error, or None for anything else."""
+    if isinstance(exc, DatabaseError) and exc.args and isinstance(exc.args[0], dict):
+        return exc.args[0].get("C")
+    return None
+
+
+def server_message(exc: BaseException) -> str:
+    if isinstance(exc, DatabaseError) and exc.args and isinstance(exc.args[0], dict):
+        fields = exc.args[0]
+        return f"{fields.get('C', '')} {fields.get('M', '')}".strip()
+    return str(exc)
+
+
+# SQLSTATE classes that say "the server or the network failed", not "this data is bad":
+# connection (08), resources (53), operator intervention (57), system (58), transaction
+# rollback such as deadlocks (40), and statement timeouts (57014 is in 57).
+TRANSIENT_CLASSES = ("08", "40", "53", "57", "58", "XX")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (InterfaceError, OSError)):
+        return True
+    state = sqlstate(exc)
+    return state is None or state[:2] in TRANSIENT_CLASSES
+
+
+# --- Data functions: each takes its connection; the SQL lives in queries/*.sql. ---
+
+_QUERY_DIR = Path(__file__).with_name("queries")
+QUERIES = {path.stem: path.read_text() for path in _QUERY_DIR.glob("*.sql")}
+
+
+def ping(conn) -> None:
+    conn.run("SELECT 1")
+
+
+def ensure_staging(conn) -> None:
+    """Create this connection's staging table once, outside any transaction.
+
+    Created inside the load's transaction, a rollback would take the table with it.
+    """
+    if not getattr(conn, "_has_staging", False):
+        conn.run(QUERIES["create_staging"])
+        conn._has_staging = True
+
+
+def load_rows(conn, copy_text: bytes) -> int:
+    """COPY rows into staging and move the new ones into events; commit; return rows inserted.
+
+    Idempotent per event id (see load_staged.sql), so a replayed batch inserts nothing.
+    """
+    ensure_staging(conn)
+    with transaction(conn):
+        conn.run(QUERIES["copy_staging"], stream=[copy_text])
+        conn.run(QUERIES["load_staged"])
+        inserted = conn.row_count
+    return max(inserted, 0)
+
+
+def partition_days(conn) -> set:
+    return {day for (name,) in conn.run(QUERIES["event_partitions"]) if (day := day_of(name)) is not None}
+
+
+def create_partitions(conn, statements: list[str], lock_key: int) -> None:
+    """Create partitions in one transaction, serialized so concurrent creators don't collide."""
+    if not statements:
+        return
+    with transaction(conn):
+        conn.run("SELECT pg_advisory_xact_lock(:key)", key=lock_key)
+        for statement in statements:
+            conn.run(statement)
+
+
+def drop_partitions(conn, statements: list[str], lock_key: int) -> None:
+    create_partitions(conn, statements, lock_key)
+
+
+def insert_dead_letters(conn, letters: list[tuple[str, bytes, str, int]]) -> None:
+    """Store (stream_id, payload, error, deliveries) rows; a stream id already there is skipped."""
+    if not letters:
+        return
+    with transaction(conn):
+        for stream_id, payload, error, deliveries in letters:
+            conn.run(
+                QUERIES["insert_dead_letter"],
+                stream_id=stream_id,
+                payload=payload,
+                error=error.replace("\x00", "")[:2000],
+                deliveries=deliveries,
+            )
+
+
+def window_aggregates(conn, project_id: int, since, until) -> tuple[int, int, float | None]:
+    """(events, distinct users, mean duration) of one project's events in (since, until]."""
+    rows = conn.run(QUERIES["metrics_window"], project_id=project_id, since=since, until=until)
+    events, users, avg_duration = rows[0]
+    return int(events), int(users), avg_duration
+
+
+def top_elements(conn, project_id: int, since, until, limit: int) -> list[tuple[str, int]]:
+    rows = conn.run(QUERIES["metrics_top_elements"], project_id=project_id, since=since, until=until, limit=limit)
+    return [(element, int(count)) for element, count in rows]
+
+
+def all_time(conn, project_id: int, limit: int) -> tuple[int, int, list[tuple[str, int]]]:
+    """(events, users, top elements) of a project from the views, as of their last refresh."""
+    events, users = conn.run(QUERIES["metrics_all_time"], project_id=project_id)[0]
+    top = conn.run(QUERIES["metrics_all_time_elements"], project_id=project_id, limit=limit)
+    return int(events), int(users), [(element, int(count)) for element, count in top]
+
+
+def try_advisory_lock(conn, key: int) -> bool:
+    return bool(conn.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0])
+
+
+def advisory_unlock(conn, key: int) -> None:
+    conn.run("SELECT pg_advisory_unlock(:key)", key=key)
+
+
+def refresh_view(conn, name: str) -> None:
+    if name not in MATERIALIZED_VIEWS:
+        raise ValueError(f"unknown materialized view {name!r}")
+    conn.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
+
+
+def delete_expired(conn, cutoff) -> tuple[int, int]:
+    """Forget event ids and default-partition rows older than the retention cutoff."""
+    with transaction(conn):
+        conn.run(QUERIES["delete_expired_ids"], cutoff=cutoff)
+        ids = max(conn.row_count, 0)
+        conn.run(QUERIES["delete_expired_default"], cutoff=cutoff)
+        rows = max(conn.row_count, 0)
+    return ids, rows

@@ -1,0 +1,60 @@
+"""One exception tree; `web` turns any AppError into the JSON error shape of CONTRACT.md."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(EngineError):
+    """A setting is missing or malformed; raised at start, names the variable."""
+
+
+class AppError(EngineError):
+    """An error answered to an HTTP client: {"error": {"code", "message", "details"}}."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details=None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
+class InvalidJson(AppError):
+    status, code = 400, "invalid_json"
+
+
+class ValidationFailed(AppError):
+    status, code = 400, "validation_failed"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(AppError):
+    status, code = 405, "method_not_allowed"
+
+
+class PayloadTooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "unavailable"

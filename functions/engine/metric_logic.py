@@ -1,0 +1,60 @@
+"""Pure definitions of the numbers GET /metrics answers. No I/O.
+
+Over the window (now - W, now] of event time, W = active_window_seconds (300 by default):
+- active_users:   distinct user_id with at least one event in the window;
+- events_per_min: events in the window / (W / 60), rounded to 2 decimals;
+- avg_duration:   mean of the non-null durations in the window, rounded to 2 decimals,
+                  0 when no event in the window has a duration;
+- top_elements:   the elements with the most events in the window (null elements left
+                  out), most first, ties by element in byte order, at most top_elements.
+
+all_time answers the same questions over every retained event, from the materialized
+views, so it is as current as the last view refresh:
+- all_time.events: events stored; all_time.users: distinct user_id;
+- all_time.top_elements: as top_elements, over all retained events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def window(now: dt.datetime, seconds: int) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open window (since, until] that ends at now."""
+    return now - dt.timedelta(seconds=seconds), now
+
+
+def events_per_min(events: int, seconds: int) -> float:
+    return round(events / (seconds / 60.0), 2)
+
+
+def mean_duration(avg: float | None) -> float:
+    return 0.0 if avg is None else round(float(avg), 2)
+
+
+def shape_metrics(
+    *,
+    events: int,
+    users: int,
+    avg_duration: float | None,
+    top: list[tuple[str, int]],
+    now: dt.datetime,
+    seconds: int,
+    all_time: tuple[int, int, list[tuple[str, int]]] = (0, 0, []),
+) -> dict:
+    """The body of GET /metrics: the seed's four keys first, then the window they cover."""
+    since, until = window(now, seconds)
+    return {
+        "active_users": users,
+        "events_per_min": events_per_min(events, seconds),
+        "avg_duration": mean_duration(avg_duration),
+        "top_elements": [{"element": element, "count": count} for element, count in top],
+        "events_in_window": events,
+        "window": {"seconds": seconds, "from": since.isoformat(), "to": until.isoformat()},
+        "as_of": now.isoformat(),
+        "all_time": {
+            "events": all_time[0],
+            "users": all_time[1],
+            "top_elements": [{"element": element, "count": count} for element, count in all_time[2]],
+        },
+    }

@@ -1,0 +1,1 @@
+DELETE FROM event_ids WHERE received_at < :cutoff

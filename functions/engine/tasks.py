@@ -1,0 +1,38 @@
+"""The scheduled functions' handlers: stream-drain and view-refresh, behind the task token."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import flask
+
+from engine import auth, clients, drain, refresh, streams, web
+from engine.config import Settings
+from engine.logs import get_logger
+
+log = get_logger("engine.tasks")
+
+
+def post_drain(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+    """POST /tasks/stream-drain: one drain invocation; answers its counts."""
+    auth.require_task_token(settings, request.headers)
+    rclient = clients.redis_client(settings)
+    keys = clients.stream_keys(settings)
+    now = dt.datetime.now(dt.UTC)
+    with clients.pg(settings, "stream-drain") as conn:
+        report = drain.run_drain(rclient, conn, keys, settings, now)
+    streams.write_state(rclient, keys, last_drain_at=now.timestamp(), last_drain_read=report.read)
+    body = report.as_dict()
+    log.info("drain finished", extra={"request_id": rid, **body})
+    return web.json_response(200, body)
+
+
+def post_refresh(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+    """POST /tasks/view-refresh: refresh the views (or answer skipped) with timings."""
+    auth.require_task_token(settings, request.headers)
+    now = dt.datetime.now(dt.UTC)
+    with clients.pg(settings, "view-refresh", settings.pg_refresh_timeout_ms) as conn:
+        result = refresh.run_refresh(conn, settings, now)
+    if result["status"] == "refreshed":
+        streams.write_state(clients.redis_client(settings), clients.stream_keys(settings), last_refresh_at=now.timestamp())
+    return web.json_response(200, {"request_id": rid, **result})

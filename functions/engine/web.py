@@ -1,0 +1,146 @@
+"""The HTTP edge shared by the four functions: routing, bodies, JSON answers and errors."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+
+import flask
+import orjson
+import redis
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from engine import constants as c
+from engine import db
+from engine.errors import AppError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from engine.logs import get_logger
+
+log = get_logger("engine.web")
+
+Handler = Callable[[flask.Request, str], flask.Response]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+JSON_TYPES = ("application/json", "text/plain")
+RETRY_AFTER_SECONDS = 5
+
+
+def json_response(status: int, body, headers: dict[str, str] | None = None) -> flask.Response:
+    response = flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(exc: AppError) -> flask.Response:
+    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    return json_response(exc.status, body, exc.headers)
+
+
+def request_id(request: flask.Request) -> str:
+    """The caller's X-Request-Id when it is sane, else a new one; it follows the event to its row."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """A dependency failure as a 503 the client may retry, or None if it is not one."""
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError)):
+        return ServiceUnavailable("the event store (Redis) is unavailable; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if isinstance(exc, redis.ResponseError) and str(exc).startswith(("OOM", "MISCONF", "LOADING")):
+        return ServiceUnavailable(
+            f"the event store (Redis) refused the write: {str(exc)[:120]}", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    if isinstance(exc, (InterfaceError, OSError)) or (isinstance(exc, DatabaseError) and db.is_transient(exc)):
+        return ServiceUnavailable(
+            "the database (PostgreSQL) is unavailable; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    return None
+
+
+def dispatch(
+    request: flask.Request, routes: dict[tuple[str, str], Handler], function: str, cors: dict[str, str] | None = None
+) -> flask.Response:
+    """Route a request to its handler; every failure becomes the JSON error shape."""
+    rid = request_id(request)
+    started = time.perf_counter()
+    path = request.path.rstrip("/") or "/"
+    try:
+        if request.method == "OPTIONS" and cors is not None and any(p == path for _, p in routes):
+            response = flask.Response(status=204)
+        else:
+            handler = routes.get((request.method, path))
+            if handler is None:
+                allowed = sorted(m for m, p in routes if p == path)
+                if allowed:
+                    raise MethodNotAllowed(
+                        f"{request.method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+                    )
+                raise NotFound(f"no route {request.method} {path} on the {function} function")
+            response = handler(request, rid)
+    except AppError as exc:
+        response = error_response(exc)
+    except Exception as exc:
+        mapped = unavailable(exc)
+        if mapped is None:
+            log.exception("unhandled error", extra={"function": function, "path": path, "request_id": rid})
+            mapped = AppError(f"internal error; quote request id {rid}")
+            mapped.status, mapped.code = 500, "internal"
+        else:
+            log.warning("dependency unavailable", extra={"function": function, "path": path, "request_id": rid, "error": str(exc)[:300]})
+        response = error_response(mapped)
+    response.headers["X-Request-Id"] = rid
+    for name, value in (cors or {}).items():
+        response.headers[name] = value
+    log.debug(
+        "request",
+        extra={
+            "function": function,
+            "path": path,
+            "status": response.status_code,
+            "request_id": rid,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response
+
+
+def read_body(request: flask.Request, max_bytes: int = c.MAX_BODY_BYTES) -> bytes:
+    """The request body, decompressed, refusing what is too large or of the wrong type."""
+    mimetype = request.mimetype or ""
+    if mimetype not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            f"send the body as application/json (or text/plain holding JSON), not {mimetype or 'no Content-Type'}",
+            {"accepted": list(JSON_TYPES)},
+        )
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip or none", {"accepted": ["gzip", "identity"]})
+    declared = request.content_length
+    if declared is not None and declared > max_bytes:
+        raise _too_large(max_bytes)
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
+    if encoding == "gzip":
+        return _gunzip(raw, max_bytes)
+    return raw
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body is larger than {max_bytes} bytes", {"limit_bytes": max_bytes})
+
+
+def _gunzip(raw: bytes, max_bytes: int) -> bytes:
+    # Inflate at most max_bytes + 1: a gzip bomb is refused without ever being expanded.
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise AppError(f"the body is not valid gzip: {exc}") from None
+    if len(body) > max_bytes or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the decompressed body is larger than {max_bytes} bytes", {"limit_bytes": max_bytes})
+    if not inflater.eof:
+        raise AppError("the gzip body is truncated")
+    return body

@@ -1,0 +1,68 @@
+"""The four functions-framework targets. Each is a route table over the engine's pipelines.
+
+    functions-framework --source functions/main.py --target ingest        # POST /event, /events
+    functions-framework --source functions/main.py --target metrics       # GET /metrics
+    functions-framework --source functions/main.py --target stream_drain  # POST /tasks/stream-drain
+    functions-framework --source functions/main.py --target view_refresh  # POST /tasks/view-refresh
+
+Every target also answers GET /healthz. Settings are read (and checked) at import, so a
+missing variable stops the function at start; clients are created on first use.
+"""
+
+from functools import partial
+
+import functions_framework
+
+from engine import config, health, logs, tasks, web
+from engine import ingest as ingest_pipeline
+from engine import metrics as metrics_pipeline
+
+logs.configure()
+SETTINGS = config.function_settings()
+
+
+def _bind(handler):
+    return partial(handler, SETTINGS)
+
+
+def _health(function: str, *needs: str):
+    return lambda request, rid: health.healthz(SETTINGS, function, needs)
+
+
+INGEST_ROUTES = {
+    ("POST", "/event"): _bind(ingest_pipeline.post_event),
+    ("POST", "/events"): _bind(ingest_pipeline.post_events),
+    ("GET", "/healthz"): _health("ingest", "redis"),
+}
+METRICS_ROUTES = {
+    ("GET", "/metrics"): _bind(metrics_pipeline.get_metrics),
+    ("GET", "/healthz"): _health("metrics", "postgres"),
+}
+DRAIN_ROUTES = {
+    ("POST", "/tasks/stream-drain"): _bind(tasks.post_drain),
+    ("GET", "/healthz"): _health("stream-drain", "redis", "postgres"),
+}
+REFRESH_ROUTES = {
+    ("POST", "/tasks/view-refresh"): _bind(tasks.post_refresh),
+    ("GET", "/healthz"): _health("view-refresh", "postgres"),
+}
+
+
+@functions_framework.http
+def ingest(request):
+    return web.dispatch(request, INGEST_ROUTES, "ingest", cors=ingest_pipeline.CORS_HEADERS)
+
+
+@functions_framework.http
+def metrics(request):
+    return web.dispatch(request, METRICS_ROUTES, "metrics")
+
+
+@functions_framework.http
+def stream_drain(request):
+    return web.dispatch(request, DRAIN_ROUTES, "stream-drain")
+
+
+@functions_framework.http
+def view_refresh(request):
+    return web.dispatch(request, REFRESH_ROUTES, "view-refresh")

@@ -1,0 +1,1 @@
+"""Local emulation: embedded servers, the gateway, and the supervisor behind `make run`."""

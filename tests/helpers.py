@@ -1,0 +1,41 @@
+"""Helpers for integration tests: queue events the way ingest does, and read back the outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from engine import enrich, ingest, streams
+from engine.validation import check_batch
+
+
+def queue(settings, events: list[dict], request_id: str = "test") -> list[str]:
+    """Validate and append events exactly as POST /events does; returns their ids."""
+    received_at = dt.datetime.now(dt.UTC)
+    checked = check_batch(events, received_at, settings.retention_days)
+    assert all(c.errors is None for c in checked), [c.errors for c in checked if c.errors]
+    outcome = ingest.append_checked(settings, checked, 1, received_at, request_id)
+    return outcome.event_ids
+
+
+def append_raw(rclient, keys: streams.Keys, payload: bytes) -> bytes:
+    """Put an entry in the stream bypassing ingest's checks (to build poison)."""
+    return rclient.xadd(keys.stream, {b"e": payload})
+
+
+def entry_for(event: dict, **overrides) -> bytes:
+    """A stream payload as ingest would write it, with fields overridden after the fact."""
+    import orjson
+
+    now = dt.datetime.now(dt.UTC)
+    body = orjson.loads(enrich.build_entry(event, event_id=uuid.uuid4(), moment=now, received_at=now, project_id=1, request_id="raw"))
+    body.update(overrides)
+    return orjson.dumps(body)
+
+
+def event_ids_in_db(conn) -> list[str]:
+    return [str(row[0]) for row in conn.run("SELECT event_id FROM events ORDER BY event_id")]
+
+
+def pending_count(rclient, keys) -> int:
+    return rclient.xpending(keys.stream, keys.group)["pending"]

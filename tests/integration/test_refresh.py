@@ -1,0 +1,76 @@
+"""view-refresh: the lock, partition maintenance and retention."""
+
+import datetime as dt
+import threading
+
+import pytest
+
+from engine import constants as c
+from engine import db, refresh
+from tests.conftest import with_settings
+from tests.factories import make_event
+from tests.helpers import queue
+
+pytestmark = pytest.mark.integration
+
+
+def partitions(conn):
+    return {name for (name,) in conn.run(db.QUERIES["event_partitions"])}
+
+
+def test_second_refresh_while_one_holds_the_lock_is_skipped(settings, conn):
+    holder = db.connect(settings.database_url, application_name="holder", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    assert db.try_advisory_lock(holder, c.LOCK_REFRESH)
+    try:
+        result = refresh.run_refresh(conn, settings, dt.datetime.now(dt.UTC))
+        assert result["status"] == "skipped"
+    finally:
+        holder.close()
+    assert refresh.run_refresh(conn, settings, dt.datetime.now(dt.UTC))["status"] == "refreshed"
+
+
+def test_concurrent_refreshes_one_runs_the_rest_skip(settings):
+    results = []
+    barrier = threading.Barrier(3)
+
+    def one():
+        connection = db.connect(settings.database_url, application_name="r", statement_timeout_ms=60_000, io_timeout_seconds=30)
+        barrier.wait()
+        results.append(refresh.run_refresh(connection, settings, dt.datetime.now(dt.UTC))["status"])
+        connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("refreshed") >= 1
+    assert results.count("refreshed") + results.count("skipped") == 3
+
+
+def test_creates_partitions_ahead(settings, conn):
+    now = dt.datetime.now(dt.UTC)
+    result = refresh.run_refresh(conn, with_settings(settings, partition_days_ahead=3), now)
+    expected = {(now.date() + dt.timedelta(days=i)).strftime("events_p%Y%m%d") for i in range(4)}
+    assert expected <= partitions(conn)
+    assert set(result["partitions"]["created"]) <= expected
+
+
+def test_retention_drops_old_partitions_ids_and_default_rows(settings, conn, rclient, keys):
+    from engine import drain
+
+    now = dt.datetime.now(dt.UTC)
+    old = (now - dt.timedelta(days=20)).isoformat()
+    recent = (now - dt.timedelta(days=2)).isoformat()
+    queue(settings, [make_event(timestamp=old), make_event(timestamp=recent), make_event(timestamp="2024-01-15T10:30:00Z")])
+    drain.run_drain(rclient, conn, keys, settings, now)
+    assert conn.run("SELECT count(*) FROM events")[0][0] == 3
+    conn.run("UPDATE event_ids SET received_at = received_at - interval '400 days'")  # pretend ids are old
+
+    result = refresh.run_refresh(conn, with_settings(settings, retention_days=10), now)
+    old_partition = (now - dt.timedelta(days=20)).strftime("events_p%Y%m%d")
+    assert old_partition in result["partitions"]["dropped"]
+    assert old_partition not in partitions(conn)
+    assert result["partitions"]["expired_default_rows"] == 1
+    assert result["partitions"]["expired_event_ids"] == 3
+    assert [r[0].isoformat()[:10] for r in conn.run('SELECT "timestamp" FROM events')] == [recent[:10]]

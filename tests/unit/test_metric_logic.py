@@ -1,0 +1,31 @@
+import datetime as dt
+
+import pytest
+
+from engine import metric_logic
+
+NOW = dt.datetime(2026, 5, 10, 15, 0, tzinfo=dt.UTC)
+
+
+def test_window_is_half_open_and_ends_now():
+    assert metric_logic.window(NOW, 300) == (NOW - dt.timedelta(minutes=5), NOW)
+
+
+@pytest.mark.parametrize(("events", "seconds", "rate"), [(0, 300, 0.0), (212, 300, 42.4), (1, 300, 0.2), (7, 60, 7.0), (1, 900, 0.07)])
+def test_events_per_min(events, seconds, rate):
+    assert metric_logic.events_per_min(events, seconds) == rate
+
+
+@pytest.mark.parametrize(("avg", "shown"), [(None, 0.0), (8.2, 8.2), (8.125, 8.12), (8.126, 8.13), (0.0, 0.0)])
+def test_mean_duration(avg, shown):
+    assert metric_logic.mean_duration(avg) == shown
+
+
+def test_shape_keeps_seed_keys_first():
+    body = metric_logic.shape_metrics(
+        events=212, users=15, avg_duration=8.2, top=[("video_player", 120), ("like_button", 85)], now=NOW, seconds=300
+    )
+    assert list(body)[:4] == ["active_users", "events_per_min", "avg_duration", "top_elements"]
+    assert body["top_elements"] == [{"element": "video_player", "count": 120}, {"element": "like_button", "count": 85}]
+    assert body["window"] == {"seconds": 300, "from": "2026-05-10T14:55:00+00:00", "to": "2026-05-10T15:00:00+00:00"}
+    assert body["all_time"] == {"events": 0, "users": 0, "top_elements": []}
