@@ -59,3 +59,10 @@ serve-stream-drain: $(STAMP) ## Serve the stream-drain function alone on :8083
 
 serve-view-refresh: $(STAMP) ## Serve the view-refresh function alone on :8084
 	@$(VENV)/bin/functions-framework --source functions/main.py --target view_refresh --port 8084
+
+.PHONY: run reset
+run: $(STAMP) ## Run the whole stack on http://127.0.0.1:8080 (embedded PostgreSQL and Redis unless configured)
+	@exec $(PY) -m local
+
+reset: $(STAMP) ## Delete .local/ (embedded data, keys, logs) after asking
+	@$(PY) -m local reset

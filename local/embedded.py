@@ -127,6 +127,15 @@ def _run_as_user() -> dict:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
+def _parent_death_hook(enabled: bool):
+    """A preexec_fn that makes the server get SIGTERM when its parent dies (or None)."""
+    if not enabled:
+        return None
+    from local.supervisor import die_with_parent
+
+    return die_with_parent
+
+
 def _make_traversable(path: Path) -> None:
     """Let the unprivileged server user reach path (a+x on each parent) when we are root."""
     for parent in [path, *path.parents]:
@@ -140,7 +149,8 @@ class EmbeddedPostgres:
 
     port = 5432  # only names the socket file; no TCP port is opened
 
-    def __init__(self, root: Path, database: str = "analytics", durable: bool = True):
+    def __init__(self, root: Path, database: str = "analytics", durable: bool = True, die_with_parent: bool = False):
+        self.die_with_parent = die_with_parent
         self.root = Path(root).resolve()
         self.data = self.root / "pgdata"
         self.sockets = socket_dir(self.root)
@@ -210,6 +220,7 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_parent_death_hook(self.die_with_parent),
                 **_run_as_user(),
             )
         self._wait_ready(timeout)
@@ -249,7 +260,8 @@ class EmbeddedPostgres:
 class EmbeddedRedis:
     """A Redis server with its append-only file in root/redis and its socket in socket_dir(root)."""
 
-    def __init__(self, root: Path, appendonly: bool = True):
+    def __init__(self, root: Path, appendonly: bool = True, die_with_parent: bool = False):
+        self.die_with_parent = die_with_parent
         self.root = Path(root).resolve()
         self.data = self.root / "redis"
         self.sockets = socket_dir(self.root)
@@ -292,7 +304,12 @@ class EmbeddedRedis:
             "--logfile", str(self.log),
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_parent_death_hook(self.die_with_parent),
         )
         self.pid_file.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout

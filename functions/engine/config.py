@@ -31,6 +31,10 @@ class Settings:
     task_token: str | None = None
     redis_namespace: str = "analytics"
     http_port: int = c.DEFAULT_HTTP_PORT
+    http_host: str = "127.0.0.1"
+    local_dir: str | None = None
+    ingest_url: str | None = None
+    metrics_url: str | None = None
     drain_url: str | None = None
     refresh_url: str | None = None
     drain_batch_size: int = c.DEFAULT_DRAIN_BATCH_SIZE
@@ -118,6 +122,10 @@ FIELDS = {
     "task_token": ("ANALYTICS_TASK_TOKEN", _secret),
     "redis_namespace": ("ANALYTICS_REDIS_NAMESPACE", _namespace),
     "http_port": ("ANALYTICS_HTTP_PORT", _number(int, 1, 65535)),
+    "http_host": ("ANALYTICS_HTTP_HOST", _text),
+    "local_dir": ("ANALYTICS_LOCAL_DIR", _text),
+    "ingest_url": ("ANALYTICS_INGEST_URL", _url("http", "https")),
+    "metrics_url": ("ANALYTICS_METRICS_URL", _url("http", "https")),
     "drain_url": ("ANALYTICS_DRAIN_URL", _url("http", "https")),
     "refresh_url": ("ANALYTICS_REFRESH_URL", _url("http", "https")),
     "drain_batch_size": ("ANALYTICS_DRAIN_BATCH_SIZE", _number(int, 1, 100_000)),

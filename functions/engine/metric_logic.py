@@ -32,6 +32,27 @@ def mean_duration(avg: float | None) -> float:
     return 0.0 if avg is None else round(float(avg), 2)
 
 
+def _moment(epoch: str | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(float(epoch), dt.UTC) if epoch else None
+
+
+def shape_freshness(backlog: int, oldest_age: float | None, state: dict[str, str], now: dt.datetime) -> dict:
+    """How current the numbers are: what waits in the stream, and when drain and refresh last ran.
+
+    The headline numbers miss at most the backlog; all_time is as old as the last refresh.
+    """
+    drained, refreshed = _moment(state.get("last_drain_at")), _moment(state.get("last_refresh_at"))
+    return {
+        "available": True,
+        "backlog": backlog,
+        "oldest_undrained_age_seconds": None if oldest_age is None else round(oldest_age, 3),
+        "last_drain_at": drained.isoformat() if drained else None,
+        "seconds_since_drain": round((now - drained).total_seconds(), 3) if drained else None,
+        "last_refresh_at": refreshed.isoformat() if refreshed else None,
+        "seconds_since_refresh": round((now - refreshed).total_seconds(), 3) if refreshed else None,
+    }
+
+
 def shape_metrics(
     *,
     events: int,

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import flask
+import redis
 
-from engine import auth, clients, db, metric_logic, web
+from engine import auth, clients, db, metric_logic, streams, web
 from engine.config import Settings
+from engine.logs import get_logger
+
+log = get_logger("engine.metrics")
 
 
 def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) -> dict:
@@ -26,9 +30,22 @@ def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) ->
     )
 
 
+def read_freshness(settings: Settings, now: dt.datetime) -> dict:
+    """The freshness block; Redis being down must not take the numbers down with it."""
+    try:
+        backlog, age, state = streams.pipeline_facts(
+            clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000)
+        )
+    except redis.RedisError as exc:
+        log.warning("freshness unavailable", extra={"error": str(exc)[:200]})
+        return {"available": False, "error": f"Redis unavailable: {type(exc).__name__}"}
+    return metric_logic.shape_freshness(backlog, age, state, now)
+
+
 def get_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     now = dt.datetime.now(dt.UTC)
     with clients.pg(settings, "metrics") as conn:
         body = read_metrics(conn, project_id, now, settings)
+    body["freshness"] = read_freshness(settings, now)
     return web.json_response(200, body, {"Cache-Control": "no-store"})

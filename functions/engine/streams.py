@@ -168,6 +168,20 @@ def forget_idle_consumers(client: redis.Redis, keys: Keys, idle_ms: int, keep: s
     return removed
 
 
+def pipeline_facts(client: redis.Redis, keys: Keys, now_ms: int) -> tuple[int, float | None, dict[str, str]]:
+    """(backlog, age of the oldest undrained entry, recorded state) in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.xlen(keys.stream)
+        pipe.xrange(keys.stream, count=1)
+        pipe.hgetall(keys.state)
+        length, first, state = pipe.execute()
+    age = None
+    if first:
+        millis = int(first[0][0].split(b"-")[0])
+        age = max(0.0, (now_ms - millis) / 1000.0)
+    return length, age, {k.decode(): v.decode() for k, v in state.items()}
+
+
 def write_state(client: redis.Redis, keys: Keys, **values: float | int | str) -> None:
     """Record pipeline facts (last drain, last refresh) that /metrics reports as freshness."""
     client.hset(keys.state, mapping=values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import flask
 
@@ -23,7 +24,7 @@ def post_drain(settings: Settings, request: flask.Request, rid: str) -> flask.Re
         report = drain.run_drain(rclient, conn, keys, settings, now)
     streams.write_state(rclient, keys, last_drain_at=now.timestamp(), last_drain_read=report.read)
     body = report.as_dict()
-    log.info("drain finished", extra={"request_id": rid, **body})
+    log.log(logging.INFO if report.read else logging.DEBUG, "drain finished", extra={"request_id": rid, **body})
     return web.json_response(200, body)
 
 

@@ -29,3 +29,25 @@ def test_shape_keeps_seed_keys_first():
     assert body["top_elements"] == [{"element": "video_player", "count": 120}, {"element": "like_button", "count": 85}]
     assert body["window"] == {"seconds": 300, "from": "2026-05-10T14:55:00+00:00", "to": "2026-05-10T15:00:00+00:00"}
     assert body["all_time"] == {"events": 0, "users": 0, "top_elements": []}
+
+
+def test_freshness_before_any_drain():
+    assert metric_logic.shape_freshness(0, None, {}, NOW) == {
+        "available": True,
+        "backlog": 0,
+        "oldest_undrained_age_seconds": None,
+        "last_drain_at": None,
+        "seconds_since_drain": None,
+        "last_refresh_at": None,
+        "seconds_since_refresh": None,
+    }
+
+
+def test_freshness_after_runs():
+    state = {"last_drain_at": str(NOW.timestamp() - 0.25), "last_refresh_at": str(NOW.timestamp() - 12)}
+    body = metric_logic.shape_freshness(42, 1.23456, state, NOW)
+    assert body["backlog"] == 42
+    assert body["oldest_undrained_age_seconds"] == 1.235
+    assert body["last_drain_at"] == "2026-05-10T14:59:59.750000+00:00"
+    assert body["seconds_since_drain"] == 0.25
+    assert body["seconds_since_refresh"] == 12.0

@@ -1,0 +1,11 @@
+"""python -m local [reset [--yes]]: run the whole stack (make run), or delete .local/ (make reset)."""
+
+import sys
+
+if sys.version_info < (3, 11):  # noqa: UP036 (say it plainly before an import fails obscurely)
+    sys.exit(f"error: Python 3.11 or newer is needed; this is {sys.version.split()[0]}. Install it and run: make run PYTHON=python3.11")
+
+from local.run import reset, run
+
+if __name__ == "__main__":
+    sys.exit(reset(sys.argv[2:]) if sys.argv[1:2] == ["reset"] else run())

@@ -1,0 +1,125 @@
+"""The gateway: routes CONTRACT.md's paths to the function processes and serves static/.
+
+Built on Werkzeug's ProxyMiddleware (which streams request bodies through and passes status
+and headers back) and SharedDataMiddleware. It adds nothing a function should decide: no
+auth, no validation. Served by gunicorn: `gunicorn 'local.gateway:create_app()'`.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.middleware.http_proxy import ProxyMiddleware
+from werkzeug.middleware.shared_data import SharedDataMiddleware
+from werkzeug.wrappers import Request, Response
+
+from engine import config
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+PROXY_TIMEOUT_SECONDS = 120
+
+
+def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
+    """Path (and everything below it) -> (function name, its URL)."""
+    settings.require("ingest_url", "metrics_url", "drain_url", "refresh_url")
+    return {
+        "/event": ("ingest", settings.ingest_url),
+        "/events": ("ingest", settings.ingest_url),
+        "/metrics": ("metrics", settings.metrics_url),
+        "/tasks/stream-drain": ("stream-drain", settings.drain_url),
+        "/tasks/view-refresh": ("view-refresh", settings.refresh_url),
+    }
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers or {})
+
+
+class FunctionProxy(ProxyMiddleware):
+    """ProxyMiddleware that says which function is down, in the API's JSON error shape."""
+
+    def __init__(self, app, table: dict[str, tuple[str, str]]):
+        super().__init__(app, {prefix: {"target": url} for prefix, (_, url) in table.items()}, timeout=PROXY_TIMEOUT_SECONDS)
+        # ProxyMiddleware matches only "directory" prefixes ("/event/"); the API's paths are
+        # exact ("/event"), so routing is by the path itself or anything below it.
+        self.exact = {prefix: self.targets[f"{prefix}/"] for prefix in table}
+        self.names = {prefix: name for prefix, (name, _) in table.items()}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for prefix, opts in self.exact.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return self.proxy_to(opts, path, prefix)(environ, start_response)
+        return self.app(environ, start_response)
+
+    def proxy_to(self, opts, path, prefix):
+        inner = super().proxy_to(opts, path, prefix)
+        name = self.names[prefix]
+
+        def application(environ, start_response):
+            # Tell the function who the client is (rate limits and privacy work on it).
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+            client = environ.get("REMOTE_ADDR", "")
+            environ["HTTP_X_FORWARDED_FOR"] = f"{forwarded}, {client}" if forwarded else client
+            answered = {}
+
+            def capture(status, headers, exc_info=None):
+                answered["status"], answered["headers"] = status, headers
+                return lambda data: None
+
+            body = inner(environ, capture)
+            content_type = dict((k.lower(), v) for k, v in answered["headers"]).get("content-type", "")
+            if answered["status"].startswith("502") and content_type.startswith("text/html"):
+                # ProxyMiddleware's own page: the function did not answer at all.
+                error = {
+                    "error": {
+                        "code": "function_unavailable",
+                        "message": f"the {name} function is not answering at {opts['target']}; it may be restarting",
+                        "details": {"function": name},
+                    }
+                }
+                return _json(502, error, {"Retry-After": "2"})(environ, start_response)
+            start_response(answered["status"], answered["headers"])
+            return body
+
+        return application
+
+
+def make_app(settings: config.Settings):
+    table = routes(settings)
+
+    @Request.application
+    def own(request: Request) -> Response:
+        if request.path == "/healthz":
+            return health(table)
+        if request.path == "/" and (STATIC_DIR / "index.html").exists():
+            return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
+        return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
+
+    served = SharedDataMiddleware(own, {"/": str(STATIC_DIR)}, cache_timeout=60)
+    return FunctionProxy(served, table)
+
+
+def health(table: dict[str, tuple[str, str]]) -> Response:
+    """Each function's own /healthz, gathered: 200 only when all four answer ok."""
+    functions = {}
+    for name, url in {name: url for name, url in table.values()}.items():
+        try:
+            base = urlsplit(url)
+            with urllib.request.urlopen(f"{base.scheme}://{base.netloc}/healthz", timeout=5) as answer:  # noqa: S310 (our own URLs)
+                functions[name] = json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            functions[name] = {"status": "degraded", "http_status": exc.code}
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            functions[name] = {"status": "unreachable", "error": str(getattr(exc, "reason", exc))}
+    healthy = all(f.get("status") == "ok" for f in functions.values())
+    return _json(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "functions": functions})
+
+
+def create_app():
+    """gunicorn's entry point: `gunicorn 'local.gateway:create_app()'`."""
+    return make_app(config.get_settings())

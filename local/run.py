@@ -1,0 +1,304 @@
+"""`make run`: the whole stack in the foreground, as a cloud platform would run it.
+
+Steps: check ports -> stores (embedded unless configured) -> migrations -> keys ->
+functions, scheduler and gateway as separate processes -> wait until ready -> supervise
+until SIGINT/SIGTERM -> stop everything within 10 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from engine import config, db, logs, migrate
+from engine.errors import ConfigError, EngineError
+from local import stack
+from local.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis
+from local.keys import ensure_keys
+from local.supervisor import Child, Supervisor
+
+ROOT = stack.ROOT
+READY_TIMEOUT_SECONDS = 90
+CHILDREN_STOP_SECONDS = 6.0
+SERVERS_STOP_SECONDS = 3.0
+
+
+class StartupError(Exception):
+    """A problem the user must fix; its message is the one line we print."""
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def local_dir(settings: config.Settings) -> Path:
+    return Path(settings.local_dir).resolve() if settings.local_dir else ROOT / ".local"
+
+
+def check_ports(host: str, ports: dict[str, int]) -> None:
+    for name, port in ports.items():
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                base = ports["gateway"]
+                raise StartupError(
+                    f"port {port} ({name}) on {host} is already in use; stop what holds it "
+                    f"(e.g. `lsof -i :{port}`) or choose other ports: ANALYTICS_HTTP_PORT={base + 1000} make run "
+                    f"(uses {base + 1000}-{base + 1004})"
+                ) from None
+
+
+def claim_instance(run_file: Path) -> None:
+    """Refuse to start a second `make run` on the same .local/; a stale run file is ignored."""
+    if run_file.exists():
+        with contextlib.suppress(ValueError, OSError, KeyError):
+            pid = json.loads(run_file.read_text())["pid"]
+            if pid != os.getpid() and Path(f"/proc/{pid}").exists() and "local" in Path(f"/proc/{pid}/cmdline").read_text():
+                raise StartupError(f"make run is already running (pid {pid}) on {run_file.parent}; stop it first")
+
+
+def check_database(url: str) -> None:
+    target = db.parse_database_url(url)
+    where = target.unix_sock or f"{target.host}:{target.port}"
+    try:
+        db.connect(url, application_name="analytics-run", statement_timeout_ms=5000, io_timeout_seconds=5).close()
+    except Exception as exc:
+        raise StartupError(
+            f"cannot reach PostgreSQL at ANALYTICS_DATABASE_URL ({where}, database {target.database}): {db.server_message(exc)}. "
+            "Start it, correct the URL, or unset ANALYTICS_DATABASE_URL to use an embedded server"
+        ) from None
+
+
+def check_redis(url: str) -> None:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        raise StartupError(
+            f"cannot reach Redis at ANALYTICS_REDIS_URL: {exc}. "
+            "Start it, correct the URL, or unset ANALYTICS_REDIS_URL to use an embedded server"
+        ) from None
+
+
+def is_loopback(host: str) -> bool:
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host).is_loopback
+    return host == "localhost"
+
+
+class Stack:
+    """Everything one `make run` started, so that all of it can be stopped."""
+
+    def __init__(self, settings: config.Settings, stopping: threading.Event):
+        self.settings = settings
+        self.stopping = stopping
+        self.dir = local_dir(settings)
+        self.servers: list = []
+        self.supervisor: Supervisor | None = None
+        self.run_file = self.dir / "run.json"
+
+    def start_stores(self) -> tuple[str, str]:
+        database_url, redis_url = self.settings.database_url, self.settings.redis_url
+        data = self.dir / "data"
+        if database_url is None:
+            say(f"==> starting embedded PostgreSQL (data in {data / 'pgdata'})")
+            server = EmbeddedPostgres(data, database="analytics", die_with_parent=True)
+            self.servers.append(server)
+            database_url = server.start()
+        else:
+            say("==> using PostgreSQL at ANALYTICS_DATABASE_URL")
+            check_database(database_url)
+        if redis_url is None:
+            say(f"==> starting embedded Redis (append-only file in {data / 'redis'})")
+            server = EmbeddedRedis(data, appendonly=True, die_with_parent=True)
+            self.servers.append(server)
+            redis_url = server.start()
+        else:
+            say("==> using Redis at ANALYTICS_REDIS_URL")
+            check_redis(redis_url)
+        return database_url, redis_url
+
+    def children(self, env: dict[str, str]) -> list[Child]:
+        host, base = self.settings.http_host, self.settings.http_port
+        logs_dir = self.dir / "logs"
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        for old in logs_dir.glob("*.log"):
+            old.replace(old.with_suffix(".log.1"))
+        result = []
+        for function in stack.FUNCTIONS:
+            port = base + function.port_offset
+            result.append(
+                Child(
+                    function.name,
+                    stack.function_command(function, port),
+                    {**env, **stack.function_env(function)},
+                    logs_dir / f"{function.name}.log",
+                    health_url=f"http://127.0.0.1:{port}/healthz",
+                )
+            )
+        result.append(Child("scheduler", stack.scheduler_command(), env, logs_dir / "scheduler.log"))
+        result.append(
+            Child(
+                "gateway", stack.gateway_command(host, base), env, logs_dir / "gateway.log", health_url=f"http://127.0.0.1:{base}/healthz"
+            )
+        )
+        return result
+
+    def record(self, supervisor: Supervisor) -> None:
+        """.local/run.json: this run's pid and its children's, for tools and tests."""
+        state = {"pid": os.getpid(), "children": {c.name: c.pid for c in supervisor.children}}
+        state["servers"] = {type(s).__name__: s.process.pid for s in self.servers if s.process}
+        self.run_file.write_text(json.dumps(state, indent=2))
+
+    def start(self) -> dict[str, str]:
+        started = time.monotonic()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        claim_instance(self.run_file)
+        host, base = self.settings.http_host, self.settings.http_port
+        check_ports(host, {"gateway": base, **{f.name: base + f.port_offset for f in stack.FUNCTIONS}})
+        database_url, redis_url = self.start_stores()
+        say("==> applying migrations")
+        applied = migrate.migrate(database_url)
+        say(f"    {len(applied)} applied" if applied else "    schema is current")
+        secrets = ensure_keys(self.settings, self.dir)
+        env = {
+            **config.process_environment(),
+            **secrets,
+            **stack.function_urls("127.0.0.1", base),
+            "ANALYTICS_DATABASE_URL": database_url,
+            "ANALYTICS_REDIS_URL": redis_url,
+            "ANALYTICS_ENV": self.settings.env,
+            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        say("==> starting the functions, the scheduler and the gateway")
+        self.supervisor = Supervisor(self.children(env), ROOT, on_change=self.record)
+        # The scheduler comes last, as a cloud scheduler is set up after the deploy: its
+        # first ticks would otherwise fail on functions still starting.
+        self.supervisor.start({c.name for c in self.supervisor.children if c.name != "scheduler"})
+        not_ready = self.supervisor.wait_ready(READY_TIMEOUT_SECONDS, self.stopping)
+        if not not_ready and not self.stopping.is_set():
+            self.supervisor.start({"scheduler"})
+        if self.stopping.is_set():
+            return secrets
+        if not_ready:
+            raise StartupError(f"not ready after {READY_TIMEOUT_SECONDS} s: {', '.join(not_ready)} (logs in {self.dir / 'logs'})")
+        self.banner(secrets, database_url, redis_url, time.monotonic() - started)
+        return secrets
+
+    def banner(self, secrets: dict[str, str], database_url: str, redis_url: str, seconds: float) -> None:
+        host, base = self.settings.http_host, self.settings.http_port
+        url = f"http://{host}:{base}"
+        embedded = {type(s).__name__ for s in self.servers}
+        say()
+        say(f"Analytics engine is up at {url}  (ready in {seconds:.1f} s)")
+        say()
+        say(f"  dashboard      {url}/")
+        say(f"  ingest         POST {url}/event, {url}/events    (function alone on :{base + 1})")
+        say(f"  metrics        GET  {url}/metrics                (function alone on :{base + 2})")
+        say(f"  stream-drain   every {self.settings.drain_interval_seconds:g} s by the scheduler    (function alone on :{base + 3})")
+        say(f"  view-refresh   every {self.settings.refresh_interval_seconds:g} s by the scheduler   (function alone on :{base + 4})")
+        say()
+        say(f"  write key      {secrets['ANALYTICS_WRITE_KEY']}   (X-Write-Key header)")
+        say(f"  read key       {secrets['ANALYTICS_READ_KEY']}   (Authorization: Bearer)")
+        say(f"  task token     {secrets['ANALYTICS_TASK_TOKEN']}")
+        say(f"  PostgreSQL     {'embedded, ' if 'EmbeddedPostgres' in embedded else ''}{database_url}")
+        say(f"  Redis          {'embedded, ' if 'EmbeddedRedis' in embedded else ''}{redis_url}")
+        say(f"  logs           {self.dir / 'logs'}/*.log")
+        say()
+        say("Try it:")
+        say(
+            f"  curl -X POST {url}/event -H 'Content-Type: application/json' -H 'X-Write-Key: {secrets['ANALYTICS_WRITE_KEY']}' \\\n"
+            """    -d '{"user_id": "user_123", "action": "play", "element": "video_player", "duration": 12.5}'"""
+        )
+        say(f"  curl {url}/metrics -H 'Authorization: Bearer {secrets['ANALYTICS_READ_KEY']}'")
+        say()
+        if not is_loopback(host):
+            say(f"WARNING: serving on {host}, reachable from other machines, with generated development keys in {self.dir / 'keys.json'}.")
+        say("Ctrl-C stops everything.")
+
+    def supervise(self) -> None:
+        while not self.stopping.wait(0.5):
+            self.supervisor.watch_once()
+            for server in self.servers:
+                if server.process is not None and server.process.poll() is not None:
+                    logs.get_logger("local.supervisor").warning(
+                        "embedded server exited; restarting",
+                        extra={"child": type(server).__name__, "exit_code": server.process.returncode},
+                    )
+                    server.start()
+                    self.record(self.supervisor)
+
+    def stop(self) -> None:
+        started = time.monotonic()
+        if self.supervisor is not None:
+            self.supervisor.stop_all(CHILDREN_STOP_SECONDS)
+        for server in reversed(self.servers):
+            server.stop(timeout=SERVERS_STOP_SECONDS)
+        self.run_file.unlink(missing_ok=True)
+        say(f"==> stopped everything in {time.monotonic() - started:.1f} s")
+
+
+def run() -> int:
+    logs.configure()
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.is_set():
+            say(f"\n==> {signal.Signals(signum).name}: stopping")
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        settings = config.get_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stack_ = Stack(settings, stopping)
+    try:
+        stack_.start()
+        if not stopping.is_set():
+            stack_.supervise()
+    except (StartupError, EmbeddedError, EngineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack_.stop()
+    return 0
+
+
+def reset(argv: list[str]) -> int:
+    """`make reset`: delete .local/ (embedded data, keys, logs) after asking."""
+    target = local_dir(config.get_settings())
+    if not target.exists():
+        say(f"nothing to reset: {target} does not exist")
+        return 0
+    run_file = target / "run.json"
+    try:
+        claim_instance(run_file)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if "--yes" not in argv:
+        answer = input(f"Delete {target} (embedded PostgreSQL and Redis data, keys, logs)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            say("kept")
+            return 1
+    shutil.rmtree(target)
+    say(f"deleted {target}")
+    return 0

@@ -1,0 +1,135 @@
+"""Start and stop `make run`'s stack (python -m local) for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "Ctrl-C stops everything."
+
+
+def free_port_block(size: int = 5) -> int:
+    """A base port whose next size-1 ports are free too."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + size < 65000 and all(port_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """This process's environment without any ANALYTICS_* setting, plus overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANALYTICS_")}
+    env.update(overrides)
+    return env
+
+
+class RunningStack:
+    def __init__(self, local_dir: Path, port: int, **env: str):
+        self.local_dir, self.port = local_dir, port
+        self.env = clean_env(ANALYTICS_LOCAL_DIR=str(local_dir), ANALYTICS_HTTP_PORT=str(port), **env)
+        self.out_path = local_dir.parent / f"run-{port}-{time.monotonic_ns()}.out"
+        self.process: subprocess.Popen | None = None
+        self.ready_seconds: float | None = None
+
+    def start(self, timeout: float = 120) -> RunningStack:
+        started = time.monotonic()
+        self.out = open(self.out_path, "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=self.env, stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if READY_LINE in self.output():
+                self.ready_seconds = time.monotonic() - started
+                return self
+            if self.process.poll() is not None:
+                raise AssertionError(f"make run exited with {self.process.returncode}:\n{self.output()}")
+            time.sleep(0.1)
+        raise AssertionError(f"make run not ready in {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.out_path.read_text(errors="replace")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def keys(self) -> dict:
+        return json.loads((self.local_dir / "keys.json").read_text())
+
+    def state(self) -> dict:
+        return json.loads((self.local_dir / "run.json").read_text())
+
+    def tree(self) -> list[psutil.Process]:
+        """The emulator and every process below it, embedded servers included."""
+        root = psutil.Process(self.process.pid)
+        found = [root, *root.children(recursive=True)]
+        for pid in self.state().get("servers", {}).values():
+            server = psutil.Process(pid)
+            found += [server, *server.children(recursive=True)]
+        return found
+
+    def interrupt(self, timeout: float = 10) -> float:
+        """SIGINT, as Ctrl-C would; returns the seconds until the emulator exited."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=timeout)
+        self.out.close()
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self.out.closed:
+            self.out.close()
+
+
+def call(method: str, url: str, body: dict | None = None, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+    except (urllib.error.URLError, ConnectionError):
+        return 0, None  # nothing listening (yet)
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05):
+    """Poll until predicate() is truthy; returns (value, seconds waited) or raises."""
+    started = time.monotonic()
+    while True:
+        value = predicate()
+        if value:
+            return value, time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
