@@ -77,6 +77,9 @@ def run_services():
         admin = db.connect(admin_target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
         try:
             admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # The migrations' role is cluster-wide; drop it unless another database uses it.
+            with contextlib.suppress(db.DatabaseError):
+                admin.run("DROP ROLE IF EXISTS analytics_reader")
         finally:
             admin.close()
         client = redis.Redis.from_url(redis_url)

@@ -53,4 +53,7 @@ LOCK_MIGRATE = 7_301_001
 LOCK_REFRESH = 7_301_002
 LOCK_PARTITIONS = 7_301_003
 
+# view-refresh deletes task_runs rows older than this.
+TASK_RUNS_KEEP_DAYS = 14
+
 MATERIALIZED_VIEWS = ("user_engagement", "activity_heatmap", "element_rankings")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import orjson
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
@@ -243,6 +244,31 @@ def refresh_view(conn, name: str) -> None:
     if name not in MATERIALIZED_VIEWS:
         raise ValueError(f"unknown materialized view {name!r}")
     conn.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
+
+
+def record_task_run(conn, task: str, status: str, started_at, finished_at, counts: dict, oldest_age: float | None, details: dict) -> None:
+    """One row of task_runs: what a drain or refresh invocation did (Grafana charts these)."""
+    conn.run(
+        QUERIES["insert_task_run"],
+        task=task,
+        status=status,
+        started_at=started_at,
+        finished_at=finished_at,
+        seconds=(finished_at - started_at).total_seconds(),
+        read=counts.get("read", 0),
+        inserted=counts.get("inserted", 0),
+        duplicates=counts.get("duplicates", 0),
+        dead_lettered=counts.get("dead_lettered", 0),
+        reclaimed=counts.get("reclaimed", 0),
+        backlog=counts.get("backlog", 0),
+        oldest_age=oldest_age,
+        details=orjson.dumps(details).decode(),
+    )
+
+
+def delete_old_task_runs(conn, cutoff) -> int:
+    conn.run(QUERIES["delete_old_task_runs"], cutoff=cutoff)
+    return max(conn.row_count, 0)
 
 
 def delete_expired(conn, cutoff) -> tuple[int, int]:

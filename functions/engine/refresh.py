@@ -28,12 +28,14 @@ def maintain_partitions(conn, settings: Settings, now: dt.datetime) -> dict:
     db.drop_partitions(conn, [partitions.drop_statement(d) for d in expired], c.LOCK_PARTITIONS)
     cutoff = partitions.retention_cutoff(now, settings.retention_days)
     ids, rows = db.delete_expired(conn, cutoff) if cutoff is not None else (0, 0)
+    runs = db.delete_old_task_runs(conn, now - dt.timedelta(days=c.TASK_RUNS_KEEP_DAYS))
     conn._partition_days = None
     return {
         "created": [partitions.partition_name(d) for d in ahead],
         "dropped": [partitions.partition_name(d) for d in expired],
         "expired_event_ids": ids,
         "expired_default_rows": rows,
+        "expired_task_runs": runs,
     }
 
 

@@ -7,7 +7,7 @@ import logging
 
 import flask
 
-from engine import auth, clients, drain, refresh, streams, web
+from engine import auth, clients, db, drain, refresh, streams, web
 from engine.config import Settings
 from engine.logs import get_logger
 
@@ -22,7 +22,10 @@ def post_drain(settings: Settings, request: flask.Request, rid: str) -> flask.Re
     now = dt.datetime.now(dt.UTC)
     with clients.pg(settings, "stream-drain") as conn:
         report = drain.run_drain(rclient, conn, keys, settings, now)
-    streams.write_state(rclient, keys, last_drain_at=now.timestamp(), last_drain_read=report.read)
+        finished = dt.datetime.now(dt.UTC)
+        _, oldest_age, _ = streams.pipeline_facts(rclient, keys, int(finished.timestamp() * 1000))
+        db.record_task_run(conn, "stream-drain", "ok", now, finished, report.as_dict(), oldest_age, {"request_id": rid})
+    streams.write_state(rclient, keys, last_drain_at=finished.timestamp(), last_drain_read=report.read)
     body = report.as_dict()
     log.log(logging.INFO if report.read else logging.DEBUG, "drain finished", extra={"request_id": rid, **body})
     return web.json_response(200, body)
@@ -34,6 +37,9 @@ def post_refresh(settings: Settings, request: flask.Request, rid: str) -> flask.
     now = dt.datetime.now(dt.UTC)
     with clients.pg(settings, "view-refresh", settings.pg_refresh_timeout_ms) as conn:
         result = refresh.run_refresh(conn, settings, now)
+        finished = dt.datetime.now(dt.UTC)
+        details = {k: v for k, v in result.items() if k != "status"}
+        db.record_task_run(conn, "view-refresh", result["status"], now, finished, {}, None, {"request_id": rid, **details})
     if result["status"] == "refreshed":
-        streams.write_state(clients.redis_client(settings), clients.stream_keys(settings), last_refresh_at=now.timestamp())
+        streams.write_state(clients.redis_client(settings), clients.stream_keys(settings), last_refresh_at=finished.timestamp())
     return web.json_response(200, {"request_id": rid, **result})

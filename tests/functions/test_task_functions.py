@@ -49,3 +49,27 @@ def test_healthz(apps, target, checks):
     response = apps[target].get("/healthz")
     assert response.status_code == 200
     assert response.json["checks"] == checks
+
+
+def test_each_run_is_recorded_for_dashboards(apps, conn):
+    apps["ingest"].post("/events", json=[make_event(), make_event()], headers=WRITE)
+    apps["stream_drain"].post("/tasks/stream-drain", headers=TASK)
+    apps["stream_drain"].post("/tasks/stream-drain", headers=TASK)
+    apps["view_refresh"].post("/tasks/view-refresh", headers=TASK)
+    rows = conn.run("SELECT task, status, read, inserted, backlog, seconds >= 0, details ? 'request_id' FROM task_runs ORDER BY id")
+    assert rows == [
+        ["stream-drain", "ok", 2, 2, 0, True, True],
+        ["stream-drain", "ok", 0, 0, 0, True, True],
+        ["view-refresh", "refreshed", 0, 0, 0, True, True],
+    ]
+
+
+def test_reader_role_can_read_and_not_write(conn):
+    conn.run("SET ROLE analytics_reader")
+    try:
+        assert conn.run("SELECT count(*) FROM events") == [[0]]
+        assert conn.run("SELECT count(*) FROM user_engagement") == [[0]]
+        with pytest.raises(Exception, match="permission denied"):
+            conn.run("INSERT INTO projects (id, name) VALUES (99, 'x')")
+    finally:
+        conn.run("RESET ROLE")
