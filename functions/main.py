@@ -36,6 +36,10 @@ INGEST_ROUTES = {
 }
 METRICS_ROUTES = {
     ("GET", "/metrics"): _bind(metrics_pipeline.get_metrics),
+    ("GET", "/metrics/per-minute"): _bind(metrics_pipeline.get_per_minute),
+    ("GET", "/metrics/elements"): _bind(metrics_pipeline.get_elements),
+    ("GET", "/metrics/heatmap"): _bind(metrics_pipeline.get_heatmap),
+    ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
     ("GET", "/healthz"): _health("metrics", "postgres"),
 }
 DRAIN_ROUTES = {

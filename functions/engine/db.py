@@ -279,3 +279,30 @@ def delete_expired(conn, cutoff) -> tuple[int, int]:
         conn.run(QUERIES["delete_expired_default"], cutoff=cutoff)
         rows = max(conn.row_count, 0)
     return ids, rows
+
+
+# --- The dashboard's series (GET /metrics/...): rows as the queries return them. ---
+
+
+def per_minute(conn, project_id: int, first, until) -> list[tuple]:
+    """(minute, events, users) for every minute from first through until, zeros included."""
+    rows = conn.run(QUERIES["metrics_per_minute"], project_id=project_id, first=first, until=until)
+    return [(minute, int(events), int(users)) for minute, events, users in rows]
+
+
+def recent_elements(conn, project_id: int, first, until, limit: int) -> list[tuple]:
+    """(element, events, users, mean duration or None) from first through until, most used first."""
+    rows = conn.run(QUERIES["metrics_recent_elements"], project_id=project_id, first=first, until=until, limit=limit)
+    return [(element, int(events), int(users), avg) for element, events, users, avg in rows]
+
+
+def heatmap(conn, project_id: int, since, until) -> list[tuple[int, int, int]]:
+    """(ISO weekday, UTC hour, events) for all 168 cells over (since, until]."""
+    rows = conn.run(QUERIES["metrics_heatmap"], project_id=project_id, since=since, until=until)
+    return [(int(weekday), int(hour), int(events)) for weekday, hour, events in rows]
+
+
+def engaged_users(conn, project_id: int, limit: int) -> list[tuple]:
+    """(user_id, events, total duration, first seen, last seen): the view plus its live tail."""
+    rows = conn.run(QUERIES["metrics_engaged_users"], project_id=project_id, limit=limit)
+    return [(user_id, int(events), float(total), first, last) for user_id, events, total, first, last in rows]

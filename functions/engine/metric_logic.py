@@ -79,3 +79,69 @@ def shape_metrics(
             "top_elements": [{"element": element, "count": count} for element, count in all_time[2]],
         },
     }
+
+
+# --- The dashboard's series, GET /metrics/... (definitions in the README, "Dashboard and tracker"). ---
+
+SERIES_MINUTES = 60  # the per-minute chart and its top elements cover this many minute buckets
+HEATMAP_SECONDS = 7 * 86_400  # a week: each weekday x hour cell is exactly one hour of it
+ENGAGED_USERS = 10  # rows of the most-engaged-users table
+
+
+def minute_span(now: dt.datetime, minutes: int = SERIES_MINUTES) -> tuple[dt.datetime, dt.datetime]:
+    """(start of the minute `minutes - 1` before now's, now): `minutes` buckets, the last one partial."""
+    current = now.replace(second=0, microsecond=0)
+    return current - dt.timedelta(minutes=minutes - 1), now
+
+
+def _span(first: dt.datetime, until: dt.datetime) -> dict:
+    return {"from": first.isoformat(), "to": until.isoformat()}
+
+
+def shape_per_minute(rows: list[tuple[dt.datetime, int, int]], first: dt.datetime, until: dt.datetime) -> dict:
+    """GET /metrics/per-minute: one point per minute bucket, oldest first, and their total."""
+    return {
+        **_span(first, until),
+        "bucket_seconds": 60,
+        "events": sum(events for _, events, _ in rows),
+        "points": [{"minute": minute.isoformat(), "events": events, "users": users} for minute, events, users in rows],
+    }
+
+
+def shape_elements(rows: list[tuple[str, int, int, float | None]], first: dt.datetime, until: dt.datetime) -> dict:
+    """GET /metrics/elements: the most used elements over the per-minute chart's span."""
+    return {
+        **_span(first, until),
+        "elements": [
+            {"element": element, "events": events, "users": users, "avg_duration": mean_duration(avg)}
+            for element, events, users, avg in rows
+        ],
+    }
+
+
+def shape_heatmap(rows: list[tuple[int, int, int]], since: dt.datetime, until: dt.datetime) -> dict:
+    """GET /metrics/heatmap: all 168 weekday x hour cells, with their total and largest count."""
+    counts = [events for _, _, events in rows]
+    return {
+        **_span(since, until),
+        "timezone": "UTC",
+        "events": sum(counts),
+        "max_events": max(counts, default=0),
+        "cells": [{"weekday": weekday, "hour": hour, "events": events} for weekday, hour, events in rows],
+    }
+
+
+def shape_users(rows: list[tuple[str, int, float, dt.datetime, dt.datetime]]) -> dict:
+    """GET /metrics/users: the most engaged users, most events first."""
+    return {
+        "users": [
+            {
+                "user_id": user_id,
+                "events": events,
+                "total_duration": round(total, 2),
+                "first_seen": first.isoformat(),
+                "last_seen": last.isoformat(),
+            }
+            for user_id, events, total, first, last in rows
+        ]
+    }

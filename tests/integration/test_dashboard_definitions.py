@@ -1,0 +1,154 @@
+"""The dashboard series' SQL (GET /metrics/...) against their README definitions, exactly.
+
+The oracles below are written from the README's words ("Dashboard and tracker"), not from
+the queries, so that the two can disagree.
+"""
+
+import datetime as dt
+import random
+
+import pytest
+
+from engine import db, metric_logic
+from tests.integration.test_metrics_definitions import store
+
+pytestmark = pytest.mark.integration
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=17)
+FIRST, _ = metric_logic.minute_span(NOW)
+WEEK_AGO = NOW - dt.timedelta(seconds=metric_logic.HEATMAP_SECONDS)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def row(at: dt.datetime, user_id="u1", element="video_player", duration=1.0, project_id=1) -> dict:
+    return {"project_id": project_id, "user_id": user_id, "element": element, "duration": duration, "timestamp": at, "session_id": None}
+
+
+def mine(rows, low, high, low_inclusive):
+    """Project 1's rows from low (included or not) through high."""
+    after_low = (lambda t: low <= t) if low_inclusive else (lambda t: low < t)
+    return [r for r in rows if r["project_id"] == 1 and after_low(r["timestamp"]) and r["timestamp"] <= high]
+
+
+def oracle_per_minute(rows):
+    """Every minute from FIRST through NOW's minute: events and distinct users with event time in it."""
+    inside = mine(rows, FIRST, NOW, low_inclusive=True)
+    points = []
+    for i in range(metric_logic.SERIES_MINUTES):
+        start = FIRST + dt.timedelta(minutes=i)
+        bucket = [r for r in inside if start <= r["timestamp"] < start + dt.timedelta(minutes=1)]
+        points.append((start, len(bucket), len({r["user_id"] for r in bucket})))
+    return points
+
+
+def oracle_elements(rows, limit):
+    inside = [r for r in mine(rows, FIRST, NOW, low_inclusive=True) if r["element"] is not None]
+    found = {}
+    for r in inside:
+        found.setdefault(r["element"], []).append(r)
+    ranked = sorted(found.items(), key=lambda item: (-len(item[1]), item[0].encode()))
+    out = []
+    for element, group in ranked[:limit]:
+        durations = [r["duration"] for r in group if r["duration"] is not None]
+        avg = round(sum(durations) / len(durations), 2) if durations else 0.0
+        out.append({"element": element, "events": len(group), "users": len({r["user_id"] for r in group}), "avg_duration": avg})
+    return out
+
+
+def oracle_heatmap(rows):
+    inside = mine(rows, WEEK_AGO, NOW, low_inclusive=False)
+    return [
+        (weekday, hour, sum(1 for r in inside if r["timestamp"].isoweekday() == weekday and r["timestamp"].hour == hour))
+        for weekday in range(1, 8)
+        for hour in range(24)
+    ]
+
+
+def oracle_users(rows, limit):
+    per_user = {}
+    for r in rows:
+        if r["project_id"] == 1:
+            per_user.setdefault(r["user_id"], []).append(r)
+    table = [
+        (
+            user,
+            len(group),
+            float(sum(r["duration"] for r in group if r["duration"] is not None)),
+            min(r["timestamp"] for r in group),
+            max(r["timestamp"] for r in group),
+        )
+        for user, group in per_user.items()
+    ]
+    table.sort(key=lambda t: (-t[1], -t[2], t[0].encode()))
+    return table[:limit]
+
+
+def generated(seed: int, count: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        at = NOW - dt.timedelta(seconds=rng.choice([rng.uniform(0, 3700), rng.uniform(0, 8 * 86400), 0, 3540]))
+        rows.append(
+            row(
+                at.replace(microsecond=rng.randrange(0, 1_000_000, 1000)),
+                user_id=f"user_{rng.randrange(30)}",
+                element=rng.choice(["video_player", "like_button", "share", "Zoom", "zoom", "élan", None]),
+                duration=rng.choice([None, rng.randrange(0, 4000) / 8]),
+                project_id=rng.choice([1, 1, 1, 2]),
+            )
+        )
+    return rows
+
+
+EDGES = {
+    "empty": [],
+    "first minute's start is in": [row(FIRST)],
+    "just before the first minute is out": [row(FIRST - MICROSECOND)],
+    "now is in": [row(NOW)],
+    "after now is out": [row(NOW + MICROSECOND)],
+    "a week ago exactly is out of the heatmap": [row(WEEK_AGO), row(WEEK_AGO + MICROSECOND, user_id="u2")],
+    "other project only": [row(NOW, project_id=2)],
+    "ties in byte order": [row(NOW, element=e) for e in ("b", "a", "B", "a", "b")],
+    "no element, no duration": [row(NOW, element=None, duration=None)],
+}
+
+
+@pytest.mark.parametrize("name", list(EDGES))
+def test_series_match_their_definitions_at_the_edges(conn, settings, name):
+    rows = EDGES[name]
+    store(conn, rows)
+    assert db.per_minute(conn, 1, FIRST, NOW) == oracle_per_minute(rows)
+    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, NOW, settings.top_elements), FIRST, NOW)
+    assert body["elements"] == oracle_elements(rows, settings.top_elements)
+    assert db.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert db.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_series_match_their_definitions_on_generated_data(conn, settings, seed):
+    rows = generated(seed, 3000)
+    store(conn, rows)
+    per_minute = db.per_minute(conn, 1, FIRST, NOW)
+    assert per_minute == oracle_per_minute(rows)
+    assert sum(events for _, events, _ in per_minute) > 500  # the data does exercise the span
+    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, NOW, 3), FIRST, NOW)
+    assert body["elements"] == oracle_elements(rows, 3)
+    assert db.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert db.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
+
+
+def test_engaged_users_are_the_view_plus_its_tail_counted_once(conn):
+    """Refreshed rows come from user_engagement; later ones are added live; late ones wait."""
+    before = [row(NOW - dt.timedelta(minutes=m), user_id=u, duration=2.0) for m, u in ((30, "a"), (20, "a"), (10, "b"))]
+    store(conn, before)
+    db.refresh_view(conn, "user_engagement")
+    tail = [row(NOW - dt.timedelta(minutes=5), user_id="b", duration=4.0), row(NOW, user_id="c", duration=None)]
+    late = [row(NOW - dt.timedelta(minutes=15), user_id="c", duration=1.0)]  # before the watermark (10 min ago)
+    store(conn, tail + late)
+    assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail, 10)
+    assert [u[0] for u in db.engaged_users(conn, 1, 10)] == ["b", "a", "c"]  # 2 events each: most duration first
+    db.refresh_view(conn, "user_engagement")
+    assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail + late, 10)
+    assert [u[0] for u in db.engaged_users(conn, 1, 10)] == ["b", "a", "c"]
+    assert db.engaged_users(conn, 1, 10)[2] == ("c", 2, 1.0, late[0]["timestamp"], tail[1]["timestamp"])
+    assert db.engaged_users(conn, 1, 10)[0] == ("b", 2, 6.0, before[2]["timestamp"], tail[0]["timestamp"])
