@@ -302,7 +302,8 @@ def heatmap(conn, project_id: int, since, until) -> list[tuple[int, int, int]]:
     return [(int(weekday), int(hour), int(events)) for weekday, hour, events in rows]
 
 
-def engaged_users(conn, project_id: int, limit: int) -> list[tuple]:
-    """(user_id, events, total duration, first seen, last seen): the view plus its live tail."""
+def engaged_users(conn, project_id: int, limit: int) -> tuple[list[tuple], int, int]:
+    """([(user_id, events, total duration, first seen, last seen)], all events, all users): the view plus its live tail."""
     rows = conn.run(QUERIES["metrics_engaged_users"], project_id=project_id, limit=limit)
-    return [(user_id, int(events), float(total), first, last) for user_id, events, total, first, last in rows]
+    users = [(user_id, int(events), float(total), first, last) for user_id, events, total, first, last, _, _ in rows]
+    return users, int(rows[0][5]) if rows else 0, int(rows[0][6]) if rows else 0

@@ -131,9 +131,10 @@ def shape_heatmap(rows: list[tuple[int, int, int]], since: dt.datetime, until: d
     }
 
 
-def shape_users(rows: list[tuple[str, int, float, dt.datetime, dt.datetime]]) -> dict:
-    """GET /metrics/users: the most engaged users, most events first."""
+def shape_users(rows: list[tuple[str, int, float, dt.datetime, dt.datetime]], events: int, users: int) -> dict:
+    """GET /metrics/users: all-time totals, and the most engaged users, most events first."""
     return {
+        "total": {"events": events, "users": users},
         "users": [
             {
                 "user_id": user_id,

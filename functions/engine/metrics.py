@@ -83,5 +83,5 @@ def get_heatmap(settings: Settings, request: flask.Request, rid: str) -> flask.R
 def get_users(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     with clients.pg(settings, "metrics") as conn:
-        rows = db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS)
-    return web.json_response(200, metric_logic.shape_users(rows), NO_STORE)
+        rows, events, users = db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS)
+    return web.json_response(200, metric_logic.shape_users(rows, events, users), NO_STORE)

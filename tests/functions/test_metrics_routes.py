@@ -47,7 +47,7 @@ def test_empty_database(apps):
     assert apps["metrics"].get("/metrics/elements", headers=READ).json["elements"] == []
     heatmap = apps["metrics"].get("/metrics/heatmap", headers=READ).json
     assert (heatmap["events"], heatmap["max_events"], len(heatmap["cells"])) == (0, 0, 168)
-    assert apps["metrics"].get("/metrics/users", headers=READ).json == {"users": []}
+    assert apps["metrics"].get("/metrics/users", headers=READ).json == {"total": {"events": 0, "users": 0}, "users": []}
 
 
 def test_per_minute_puts_each_event_in_its_minute(apps):
@@ -96,6 +96,8 @@ def test_users_are_live_before_and_after_a_refresh(apps):
     ingest_and_drain(apps, [make_event(user_id="a", duration=5.0, timestamp=ago(minutes=3)), make_event(user_id="b", duration=1.0)])
     assert apps["view_refresh"].post("/tasks/view-refresh", headers=TASK).json["status"] == "refreshed"
     ingest_and_drain(apps, [make_event(user_id="b", duration=2.0), make_event(user_id="c", duration=None)])
-    users = apps["metrics"].get("/metrics/users", headers=READ).json["users"]
+    body = apps["metrics"].get("/metrics/users", headers=READ).json
+    assert body["total"] == {"events": 4, "users": 3}
+    users = body["users"]
     assert [(u["user_id"], u["events"], u["total_duration"]) for u in users] == [("b", 2, 3.0), ("a", 1, 5.0), ("c", 1, 0.0)]
     assert dt.datetime.fromisoformat(users[0]["first_seen"]) < dt.datetime.fromisoformat(users[0]["last_seen"])

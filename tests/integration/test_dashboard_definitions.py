@@ -65,6 +65,7 @@ def oracle_heatmap(rows):
 
 
 def oracle_users(rows, limit):
+    """(top `limit` users by events, total duration, bytes of user_id; all events; all users) of project 1."""
     per_user = {}
     for r in rows:
         if r["project_id"] == 1:
@@ -80,7 +81,7 @@ def oracle_users(rows, limit):
         for user, group in per_user.items()
     ]
     table.sort(key=lambda t: (-t[1], -t[2], t[0].encode()))
-    return table[:limit]
+    return table[:limit], sum(t[1] for t in table), len(table)
 
 
 def generated(seed: int, count: int) -> list[dict]:
@@ -135,6 +136,7 @@ def test_series_match_their_definitions_on_generated_data(conn, settings, seed):
     assert body["elements"] == oracle_elements(rows, 3)
     assert db.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
     assert db.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
+    assert db.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
 
 
 def test_engaged_users_are_the_view_plus_its_tail_counted_once(conn):
@@ -146,9 +148,12 @@ def test_engaged_users_are_the_view_plus_its_tail_counted_once(conn):
     late = [row(NOW - dt.timedelta(minutes=15), user_id="c", duration=1.0)]  # before the watermark (10 min ago)
     store(conn, tail + late)
     assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail, 10)
-    assert [u[0] for u in db.engaged_users(conn, 1, 10)] == ["b", "a", "c"]  # 2 events each: most duration first
+    assert db.engaged_users(conn, 1, 10)[1:] == (5, 3)  # the late event is not counted yet
+    assert [u[0] for u in db.engaged_users(conn, 1, 10)[0]] == ["b", "a", "c"]  # 2 events each: most duration first
     db.refresh_view(conn, "user_engagement")
     assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail + late, 10)
-    assert [u[0] for u in db.engaged_users(conn, 1, 10)] == ["b", "a", "c"]
-    assert db.engaged_users(conn, 1, 10)[2] == ("c", 2, 1.0, late[0]["timestamp"], tail[1]["timestamp"])
-    assert db.engaged_users(conn, 1, 10)[0] == ("b", 2, 6.0, before[2]["timestamp"], tail[0]["timestamp"])
+    users, events, count = db.engaged_users(conn, 1, 10)
+    assert (events, count) == (6, 3)
+    assert [u[0] for u in users] == ["b", "a", "c"]
+    assert users[2] == ("c", 2, 1.0, late[0]["timestamp"], tail[1]["timestamp"])
+    assert users[0] == ("b", 2, 6.0, before[2]["timestamp"], tail[0]["timestamp"])

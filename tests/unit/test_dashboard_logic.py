@@ -67,7 +67,8 @@ def test_empty_heatmap_has_zero_maximum():
 
 def test_users_body():
     seen = dt.datetime(2026, 5, 10, 15, 0, tzinfo=dt.UTC)
-    assert metric_logic.shape_users([("u1", 7, 12.3456, seen, NOW)]) == {
+    assert metric_logic.shape_users([("u1", 7, 12.3456, seen, NOW)], 9, 2) == {
+        "total": {"events": 9, "users": 2},
         "users": [
             {
                 "user_id": "u1",
