@@ -7,6 +7,7 @@ auth, no validation. Served by gunicorn: `gunicorn 'local.gateway:create_app()'`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import urllib.error
 import urllib.request
@@ -21,6 +22,8 @@ from engine import config
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 PROXY_TIMEOUT_SECONDS = 120
+LOCAL_CONFIG_PATH = "/local-config"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
@@ -96,12 +99,38 @@ def make_app(settings: config.Settings):
     def own(request: Request) -> Response:
         if request.path == "/healthz":
             return health(table)
+        if request.path == LOCAL_CONFIG_PATH:
+            return local_config(settings, request)
         if request.path == "/" and (STATIC_DIR / "index.html").exists():
             return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
         return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
 
     served = SharedDataMiddleware(own, {"/": str(STATIC_DIR)}, cache_timeout=60)
     return FunctionProxy(served, table)
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+def local_config(settings: config.Settings, request: Request) -> Response:
+    """The dashboard's keys, for a browser on this machine under `make run` only.
+
+    A production page has no such endpoint: it asks for the keys and keeps them in
+    localStorage. Keys go only to loopback clients in development, so a gateway bound to
+    another address (ANALYTICS_HTTP_HOST) never hands them to the network; the Host must be
+    a loopback name too, so a page on another site cannot reach them by DNS rebinding.
+    """
+    host = urlsplit(f"//{request.host}").hostname or ""
+    local = is_loopback(request.remote_addr) and (host == "localhost" or is_loopback(host))
+    if settings.env != "development" or not local or not (settings.read_key and settings.write_key):
+        message = "no local config here: enter the read key (and the write key for the generator) on the page"
+        return _json(404, {"error": {"code": "not_found", "message": message, "details": None}}, NO_STORE)
+    body = {"mode": "local", "read_key": settings.read_key, "write_key": settings.write_key}
+    return _json(200, body, NO_STORE)
 
 
 def health(table: dict[str, tuple[str, str]]) -> Response:
