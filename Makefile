@@ -66,3 +66,7 @@ run: $(STAMP) ## Run the whole stack on http://127.0.0.1:8080 (embedded PostgreS
 
 reset: $(STAMP) ## Delete .local/ (embedded data, keys, logs) after asking
 	@$(PY) -m local reset
+
+.PHONY: css
+css: ## Rebuild static/dist (Tailwind CSS, minified tracker) and static/vendor/uplot with the pinned npm tools (needs Node; outputs are committed)
+	@static/build.sh
