@@ -144,5 +144,5 @@ def shape_users(rows: list[tuple[str, int, float, dt.datetime, dt.datetime]], ev
                 "last_seen": last.isoformat(),
             }
             for user_id, events, total, first, last in rows
-        ]
+        ],
     }
