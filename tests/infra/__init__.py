@@ -1,0 +1,1 @@
+"""Tests of the production-shaped stack: compose, image, Grafana, the migrate service, the generator."""
