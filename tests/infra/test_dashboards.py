@@ -12,8 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
+import yaml
 
-from tests.infra import grafana
+from tests.infra import compose, grafana
 from tests.infra.panel_oracle import ORACLES, Data, Query
 
 END = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)  # a Monday, noon
@@ -270,3 +271,49 @@ def test_panels_are_plain_sql_grafana_cannot_misread():
         for column in ("element", "user_id"):
             if re.search(rf"\b{column}\b", order_by):
                 assert f'{column} COLLATE "C"' in order_by, (panel["title"], order_by)
+
+
+def references(node) -> list:
+    """Every value of a "datasource" key, anywhere in a dashboard."""
+    if isinstance(node, dict):
+        found = [node["datasource"]] if "datasource" in node else []
+        return found + [ref for key, value in node.items() if key != "datasource" for ref in references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in references(value)]
+    return []
+
+
+def test_every_datasource_reference_resolves_to_the_provisioned_datasource():
+    (source,) = grafana.provisioned_datasources()
+    for name, dashboard in grafana.load_dashboards().items():
+        refs = references(dashboard)
+        assert len(refs) >= 2 * len(grafana.panels(dashboard)), f"{name}: every panel and every query names its datasource"
+        assert all(ref == {"type": source["type"], "uid": source["uid"]} for ref in refs), name
+
+
+def test_the_datasource_logs_in_as_the_read_only_role_with_a_password_from_the_environment():
+    (source,) = grafana.provisioned_datasources()
+    config = compose.load_compose(compose.filled_env())
+    postgres = config["services"]["postgres"]["environment"]
+    assert source["type"] == "grafana-postgresql-datasource" and source["uid"] == "analytics-postgres"
+    assert source["user"] == "analytics_reader" != postgres["POSTGRES_USER"]
+    assert source["secureJsonData"] == {"password": "$__env{ANALYTICS_READER_PASSWORD}"}
+    assert "ANALYTICS_READER_PASSWORD" in config["services"]["grafana"]["environment"]
+    assert source["url"] == "postgres:5432" and source["jsonData"]["database"] == postgres["POSTGRES_DB"]
+    assert source["editable"] is False and "password" not in source and "database" not in source
+
+
+def test_the_dashboard_provider_loads_the_directory_compose_mounts():
+    provider = yaml.safe_load((grafana.GRAFANA / "provisioning" / "dashboards" / "analytics.yaml").read_text())["providers"][0]
+    mounts = compose.load_compose(compose.filled_env())["services"]["grafana"]["volumes"]
+    assert f"../grafana/dashboards:{provider['options']['path']}:ro" in mounts
+    assert provider["allowUiUpdates"] is False and provider["disableDeletion"] is True
+
+
+def test_dashboards_have_unique_uids_and_panel_ids():
+    dashboards = grafana.load_dashboards().values()
+    assert len({d["uid"] for d in dashboards}) == len(dashboards)
+    for dashboard in dashboards:
+        ids = [panel["id"] for panel in grafana.panels(dashboard)]
+        assert len(set(ids)) == len(ids), dashboard["uid"]
+        assert dashboard["editable"] is False
