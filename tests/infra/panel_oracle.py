@@ -52,16 +52,23 @@ def _range(data: Data, q: Query) -> list[dict]:
     return [e for e in _mine(data, q) if q.start <= e["timestamp"] <= q.end]
 
 
-def _bucket(moment: dt.datetime, seconds: int) -> int:
-    """The start (epoch seconds) of the interval holding moment, intervals aligned on the epoch."""
-    micros = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-    return micros // (seconds * 1_000_000) * seconds
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _buckets(rows: list[dict], key: str, seconds: int) -> dict[int, list[dict]]:
-    grouped: dict[int, list[dict]] = {}
+def _bucket(moment: dt.datetime, seconds: int) -> dt.datetime:
+    """The start of the interval holding moment, intervals aligned on the Unix epoch."""
+    return EPOCH + (moment - EPOCH) // dt.timedelta(seconds=seconds) * dt.timedelta(seconds=seconds)
+
+
+def _buckets(rows: list[dict], key: str, q: Query, fill: bool = False) -> dict[dt.datetime, list[dict]]:
+    """Rows by interval; with fill, every interval from the one holding the range's start to its end, empty or not."""
+    grouped: dict[dt.datetime, list[dict]] = {}
+    if fill:
+        step, at = q.interval, _bucket(q.start, q.interval_seconds)
+        while at <= q.end:
+            grouped[at], at = [], at + step
     for row in rows:
-        grouped.setdefault(_bucket(row[key], seconds), []).append(row)
+        grouped.setdefault(_bucket(row[key], q.interval_seconds), []).append(row)
     return dict(sorted(grouped.items()))
 
 
@@ -102,17 +109,17 @@ def events_in_range(data: Data, q: Query):
 
 
 def events_per_minute_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q.interval_seconds)
+    buckets = _buckets(_range(data, q), "timestamp", q, fill=True)
     return ["time", "events per minute"], [[t, Fraction(len(rows) * 60, q.interval_seconds)] for t, rows in buckets.items()]
 
 
 def active_users_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q.interval_seconds)
+    buckets = _buckets(_range(data, q), "timestamp", q, fill=True)
     return ["time", "active users"], [[t, len({e["user_id"] for e in rows})] for t, rows in buckets.items()]
 
 
 def average_duration_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q.interval_seconds)
+    buckets = _buckets(_range(data, q), "timestamp", q)
     return ["time", "average duration"], [[t, _mean(_durations(rows))] for t, rows in buckets.items()]
 
 
@@ -197,9 +204,9 @@ def dead_letters_waiting(data: Data, q: Query):
     return ["dead letters"], [[sum(1 for d in data.dead_letters if d["replayed_at"] is None)]]
 
 
-def _drain_buckets(data: Data, q: Query) -> dict[int, list[dict]]:
+def _drain_buckets(data: Data, q: Query, fill: bool = False) -> dict[dt.datetime, list[dict]]:
     runs = [r for r in _drains(data) if q.start <= r["finished_at"] <= q.end]
-    return _buckets(runs, "finished_at", q.interval_seconds)
+    return _buckets(runs, "finished_at", q, fill)
 
 
 def backlog_series(data: Data, q: Query):
@@ -216,20 +223,21 @@ def throughput_series(data: Data, q: Query):
     seconds = q.interval_seconds
     rows = [
         [t, Fraction(sum(r["inserted"] for r in runs), seconds), Fraction(sum(r["duplicates"] for r in runs), seconds)]
-        for t, runs in _drain_buckets(data, q).items()
+        for t, runs in _drain_buckets(data, q, fill=True).items()
     ]
     return ["time", "inserted per second", "duplicates per second"], rows
 
 
 def dead_lettered_series(data: Data, q: Query):
-    rows = [[t, sum(r["dead_lettered"] for r in runs), sum(r["reclaimed"] for r in runs)] for t, runs in _drain_buckets(data, q).items()]
+    buckets = _drain_buckets(data, q, fill=True)
+    rows = [[t, sum(r["dead_lettered"] for r in runs), sum(r["reclaimed"] for r in runs)] for t, runs in buckets.items()]
     return ["time", "dead-lettered", "reclaimed"], rows
 
 
 def refresh_series(data: Data, q: Query):
     runs = [r for r in data.task_runs if r["task"] == "view-refresh" and r["status"] == "refreshed"]
     runs = [r for r in runs if q.start <= r["finished_at"] <= q.end]
-    buckets = _buckets(runs, "finished_at", q.interval_seconds)
+    buckets = _buckets(runs, "finished_at", q)
     return ["time", "refresh seconds"], [[t, max(r["seconds"] for r in rows)] for t, rows in buckets.items()]
 
 
