@@ -19,7 +19,7 @@ import json
 import random
 import sys
 import time
-import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from engine import constants as c
 from engine import db, logs, migrate, partitions
@@ -113,7 +113,7 @@ class Generator:
             received = offset + 0.05 + rng.random() * 2.0
             moment = self._clock(slot, offset)
             arrived = self._clock(slot, received) if received < 3600.0 else self._clock(slot + 1, received - 3600.0)
-            event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            event_id = uuid4_text(rng.getrandbits(128))
             duration = f"{rng.lognormvariate(2.0, 1.0):.3f}" if action in TIMED_ACTIONS else NULL
             session = f"s{user:x}-{slot // 4:x}"
             properties = '{"plan": "pro"}' if user % 10 == 0 else NULL
@@ -129,6 +129,12 @@ class Generator:
         return f"{self.prefix[slot]}{whole // 60:02d}:{whole % 60:02d}.{int((seconds - whole) * 1e6):06d}+00"
 
 
+def uuid4_text(bits: int) -> str:
+    """A version-4 UUID's text from 128 random bits (uuid.UUID is several times slower)."""
+    h = f"{(bits & ~(0xF << 76) & ~(0x3 << 62)) | (0x4 << 76) | (0x2 << 62):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def ensure_partitions(conn, shape: Shape) -> list[str]:
     """Create the daily partitions the period needs, as the drain would (older days go to events_default)."""
     first = (shape.end - dt.timedelta(days=shape.days)).date()
@@ -139,17 +145,24 @@ def ensure_partitions(conn, shape: Shape) -> list[str]:
 
 
 def load_events(conn, shape: Shape) -> int:
-    """COPY shape.events events (and their ids) in chunks, one transaction each."""
+    """COPY shape.events events (and their ids) in chunks, one transaction each.
+
+    The next chunk is generated while the server loads this one: each side takes about half
+    of the time, so overlapping them nearly halves it.
+    """
     generator = Generator(shape)
+    sizes = [min(CHUNK_EVENTS, shape.events - start) for start in range(0, shape.events, CHUNK_EVENTS)]
     loaded = 0
-    while loaded < shape.events:
-        count = min(CHUNK_EVENTS, shape.events - loaded)
-        events, ids = generator.chunk(count)
-        with db.transaction(conn):
-            conn.run(f"COPY events ({EVENT_COLUMNS}) FROM STDIN", stream=[events])
-            conn.run("COPY event_ids (event_id, received_at) FROM STDIN", stream=[ids])
-        loaded += count
-        log.info("events loaded", extra={"loaded": loaded, "of": shape.events})
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = ahead.submit(generator.chunk, sizes[0]) if sizes else None
+        for i, count in enumerate(sizes):
+            events, ids = pending.result()
+            pending = ahead.submit(generator.chunk, sizes[i + 1]) if i + 1 < len(sizes) else None
+            with db.transaction(conn):
+                conn.run(f"COPY events ({EVENT_COLUMNS}) FROM STDIN", stream=[events])
+                conn.run("COPY event_ids (event_id, received_at) FROM STDIN", stream=[ids])
+            loaded += count
+            log.info("events loaded", extra={"loaded": loaded, "of": shape.events})
     return loaded
 
 
