@@ -60,12 +60,15 @@ serve-stream-drain: $(STAMP) ## Serve the stream-drain function alone on :8083
 serve-view-refresh: $(STAMP) ## Serve the view-refresh function alone on :8084
 	@$(VENV)/bin/functions-framework --source functions/main.py --target view_refresh --port 8084
 
-.PHONY: run reset
+.PHONY: run reset replay-dead-letters
 run: $(STAMP) ## Run the whole stack on http://127.0.0.1:8080 (embedded PostgreSQL and Redis unless configured)
 	@exec $(PY) -m local
 
 reset: $(STAMP) ## Delete .local/ (embedded data, keys, logs) after asking
 	@$(PY) -m local reset
+
+replay-dead-letters: $(STAMP) ## Put dead letters back on the stream (ANALYTICS_DATABASE_URL, ANALYTICS_REDIS_URL)
+	@$(PY) -m engine.replay
 
 .PHONY: css
 css: ## Rebuild static/dist (Tailwind CSS, minified tracker) and static/vendor/uplot with the pinned npm tools (needs Node; outputs are committed)

@@ -13,7 +13,7 @@ from functools import partial
 
 import functions_framework
 
-from engine import config, health, logs, tasks, web
+from engine import config, health, logs, opsmetrics, tasks, web
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 
@@ -33,6 +33,7 @@ INGEST_ROUTES = {
     ("POST", "/event"): _bind(ingest_pipeline.post_event),
     ("POST", "/events"): _bind(ingest_pipeline.post_events),
     ("GET", "/healthz"): _health("ingest", "redis"),
+    ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
 }
 METRICS_ROUTES = {
     ("GET", "/metrics"): _bind(metrics_pipeline.get_metrics),
@@ -41,14 +42,17 @@ METRICS_ROUTES = {
     ("GET", "/metrics/heatmap"): _bind(metrics_pipeline.get_heatmap),
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
     ("GET", "/healthz"): _health("metrics", "postgres"),
+    ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
 }
 DRAIN_ROUTES = {
     ("POST", "/tasks/stream-drain"): _bind(tasks.post_drain),
     ("GET", "/healthz"): _health("stream-drain", "redis", "postgres"),
+    ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
 }
 REFRESH_ROUTES = {
     ("POST", "/tasks/view-refresh"): _bind(tasks.post_refresh),
     ("GET", "/healthz"): _health("view-refresh", "postgres"),
+    ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
 }
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engine.logs import get_logger
 
@@ -73,11 +73,7 @@ class Child:
             return False
         if self.health_url is None:
             return True
-        try:
-            with urllib.request.urlopen(self.health_url, timeout=2) as answer:  # noqa: S310 (our own URL)
-                return answer.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return probe(self.health_url, timeout=2) == 200
 
     def signal_group(self, sig: int) -> None:
         if self.process is not None:
@@ -85,6 +81,24 @@ class Child:
                 os.killpg(self.process.pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def probe(url: str, timeout: float) -> int | None:
+    """GET url; its status, or None when nothing answered in time.
+
+    http.client with an explicit close: urlopen leaks its socket when the answer times out.
+    """
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        connection.request("GET", parts.path or "/")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
 
 
 def tail(path: Path, lines: int = 8) -> list[str]:

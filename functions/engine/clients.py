@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 import redis
 
-from engine import db
+from engine import db, durability
 from engine.config import Settings
-from engine.streams import Keys
+from engine.constants import REDIS_FACTS_TTL_SECONDS
+from engine.logs import get_logger
+from engine.streams import Keys, ServerFacts, server_facts
+
+log = get_logger("engine.clients")
 
 _lock = threading.Lock()
 _redis: dict[str, redis.Redis] = {}
@@ -44,6 +49,25 @@ def stream_keys(settings: Settings) -> Keys:
     return Keys.for_namespace(settings.redis_namespace)
 
 
+_facts: dict[str, tuple[float, ServerFacts]] = {}
+_warned: set[str] = set()
+
+
+def redis_facts(settings: Settings) -> ServerFacts:
+    """The server's memory and persistence facts, re-read at most every REDIS_FACTS_TTL_SECONDS."""
+    cached = _facts.get(settings.redis_url)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < REDIS_FACTS_TTL_SECONDS:
+        return cached[1]
+    facts = server_facts(redis_client(settings))
+    _facts[settings.redis_url] = (now, facts)
+    warning = durability.warning(facts, settings)
+    if warning and warning not in _warned:
+        _warned.add(warning)
+        log.warning(warning, extra={"redis_version": facts.version, "appendonly": facts.appendonly, "appendfsync": facts.appendfsync})
+    return facts
+
+
 @contextlib.contextmanager
 def pg(settings: Settings, role: str, statement_timeout_ms: int | None = None):
     """This thread's connection for `role` (its application_name), reconnecting if dropped."""
@@ -70,12 +94,32 @@ def pg(settings: Settings, role: str, statement_timeout_ms: int | None = None):
         raise
 
 
+def read(settings: Settings, role: str, work):
+    """work(conn) for a read-only request, once more on a fresh connection if the first one was dead.
+
+    A thread's cached connection outlives a PostgreSQL restart; its first use then fails at
+    the network level. A read can be repeated safely, so that failure never reaches the client.
+    """
+    try:
+        with pg(settings, role) as conn:
+            return work(conn)
+    except (db.InterfaceError, OSError) as exc:
+        log.info("stale PostgreSQL connection replaced", extra={"role": role, "error": str(exc)[:200]})
+    except db.DatabaseError as exc:
+        if (db.sqlstate(exc) or "")[:2] not in ("08", "57"):
+            raise
+        log.info("stale PostgreSQL connection replaced", extra={"role": role, "error": db.server_message(exc)[:200]})
+    with pg(settings, role) as conn:
+        return work(conn)
+
+
 def reset() -> None:
     """Forget every client of this process (tests, and after a fork)."""
     with _lock:
         for client in _redis.values():
             client.close()
         _redis.clear()
+    _facts.clear()
     conns = getattr(_local, "conns", {})
     for conn in conns.values():
         with contextlib.suppress(Exception):

@@ -51,6 +51,9 @@ class Settings:
     pg_statement_timeout_ms: int = c.DEFAULT_PG_STATEMENT_TIMEOUT_MS
     pg_refresh_timeout_ms: int = c.DEFAULT_PG_REFRESH_TIMEOUT_MS
     io_timeout_seconds: float = c.DEFAULT_IO_TIMEOUT_SECONDS
+    durability: str = "everysec"
+    max_backlog: int = c.DEFAULT_MAX_BACKLOG
+    max_redis_memory_ratio: float = c.DEFAULT_MAX_REDIS_MEMORY_RATIO
 
     def require(self, *names: str) -> Settings:
         """Fail with the variable's name unless every named setting is present."""
@@ -142,6 +145,9 @@ FIELDS = {
     "pg_statement_timeout_ms": ("ANALYTICS_PG_STATEMENT_TIMEOUT_MS", _number(int, 100, 3_600_000)),
     "pg_refresh_timeout_ms": ("ANALYTICS_PG_REFRESH_TIMEOUT_MS", _number(int, 1000, 86_400_000)),
     "io_timeout_seconds": ("ANALYTICS_IO_TIMEOUT_SECONDS", _number(float, 0.1, 600)),
+    "durability": ("ANALYTICS_DURABILITY", _choice(*c.DURABILITY_MODES)),
+    "max_backlog": ("ANALYTICS_MAX_BACKLOG", _number(int, 1, 1_000_000_000)),
+    "max_redis_memory_ratio": ("ANALYTICS_MAX_REDIS_MEMORY_RATIO", _number(float, 0.05, 1.0)),
 }
 ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
 

@@ -17,7 +17,9 @@ DEFAULT_PROJECT_ID = 1
 # Defaults of the tunables that config.py reads from the environment.
 DEFAULT_HTTP_PORT = 8080
 DEFAULT_DRAIN_BATCH_SIZE = 2000
-DEFAULT_DRAIN_BUDGET_SECONDS = 10.0
+# Short enough that a drain in flight when its process is told to stop finishes its
+# invocation within the platform's grace period, so nothing is left pending.
+DEFAULT_DRAIN_BUDGET_SECONDS = 5.0
 DEFAULT_DRAIN_RECLAIM_IDLE_MS = 30_000
 DEFAULT_DRAIN_MAX_DELIVERIES = 5
 DEFAULT_DEDUPE_WINDOW_SECONDS = 24 * 3600
@@ -34,6 +36,19 @@ DEFAULT_REFRESH_INTERVAL_SECONDS = 30.0
 DEFAULT_PG_STATEMENT_TIMEOUT_MS = 30_000
 DEFAULT_PG_REFRESH_TIMEOUT_MS = 600_000
 DEFAULT_IO_TIMEOUT_SECONDS = 10.0
+# Backpressure: ingest answers 503 + Retry-After past these, instead of letting Redis fill.
+DEFAULT_MAX_BACKLOG = 2_000_000
+DEFAULT_MAX_REDIS_MEMORY_RATIO = 0.85
+BACKPRESSURE_RETRY_AFTER_SECONDS = 5
+# How often a process re-reads Redis's memory and persistence settings.
+REDIS_FACTS_TTL_SECONDS = 1.0
+# Durability modes (ANALYTICS_DURABILITY): "everysec" trusts the server's AOF policy (up to
+# about 1 s of acknowledged events can be lost in a Redis crash); "strict" answers 202 only
+# once the event is fsynced: WAITAOF on Redis >= 7.2, else it requires appendfsync always.
+DURABILITY_MODES = ("everysec", "strict")
+WAITAOF_TIMEOUT_MS = 2000
+# Ops counters (HINCRBY in one Redis hash, so every process and instance adds to the same).
+COUNTERS_SUFFIX = "counters"
 
 # Input limits of one event (the body-level limits arrive with the hardening work).
 MAX_USER_ID_CHARS = 255

@@ -78,6 +78,7 @@ def copy_row(stream_id: str, event: dict) -> str:
                 _text(event["received_at"]),
                 _text(event.get("session_id")),
                 _json(event.get("properties")),
+                _text(event.get("request_id")),
             )
         )
         + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,6 +24,9 @@ from engine.partitions import day_of
 __all__ = ["DatabaseError", "InterfaceError", "connect", "transaction", "parse_database_url", "sqlstate"]
 
 
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
 @dataclass(frozen=True)
 class Target:
     """Where and as whom to connect, parsed from ANALYTICS_DATABASE_URL."""
@@ -33,9 +37,20 @@ class Target:
     host: str | None
     port: int
     unix_sock: str | None
+    sslmode: str = "prefer"
 
     def with_database(self, database: str) -> Target:
-        return Target(self.user, self.password, database, self.host, self.port, self.unix_sock)
+        return Target(self.user, self.password, database, self.host, self.port, self.unix_sock, self.sslmode)
+
+    def ssl_context(self):
+        """pg8000's ssl_context for libpq's sslmode: False, None (try), True (unverified), or verifying."""
+        if self.unix_sock or self.sslmode == "disable":
+            return False
+        if self.sslmode == "require":
+            return True
+        if self.sslmode in ("verify-ca", "verify-full"):
+            return ssl.create_default_context()
+        return None
 
 
 def parse_database_url(url: str) -> Target:
@@ -55,6 +70,9 @@ def parse_database_url(url: str) -> Target:
         host = socket_dir
     if host is None and unix_sock is None:
         host = "127.0.0.1"
+    sslmode = query.get("sslmode", ["prefer"])[0]
+    if sslmode not in SSLMODES:
+        raise ConfigError(f"database URL sslmode must be one of {', '.join(SSLMODES)}, got {sslmode!r}")
     return Target(
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password) if parts.password else None,
@@ -62,6 +80,7 @@ def parse_database_url(url: str) -> Target:
         host=host,
         port=port,
         unix_sock=unix_sock,
+        sslmode=sslmode,
     )
 
 
@@ -70,7 +89,8 @@ def format_database_url(target: Target) -> str:
     if target.unix_sock:
         socket_dir = target.unix_sock.rsplit("/", 1)[0]
         return f"postgresql://{auth}@/{target.database}?host={socket_dir}&port={target.port}"
-    return f"postgresql://{auth}@{target.host}:{target.port}/{target.database}"
+    ssl_part = "" if target.sslmode == "prefer" else f"?sslmode={target.sslmode}"
+    return f"postgresql://{auth}@{target.host}:{target.port}/{target.database}{ssl_part}"
 
 
 def connect(
@@ -94,17 +114,22 @@ def connect(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         sock.settimeout(io_timeout)
-    conn = pg8000.native.Connection(
-        target.user,
-        password=target.password,
-        database=target.database,
-        unix_sock=target.unix_sock,
-        sock=sock,
-        timeout=io_timeout,
-        application_name=application_name,
-        startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms)},
-    )
-    return conn
+    try:
+        return pg8000.native.Connection(
+            target.user,
+            password=target.password,
+            database=target.database,
+            unix_sock=target.unix_sock,
+            sock=sock,
+            timeout=io_timeout,
+            application_name=application_name,
+            ssl_context=target.ssl_context(),
+            startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms)},
+        )
+    except BaseException:
+        if sock is not None:  # handed over, but pg8000 does not close it when startup fails
+            sock.close()
+        raise
 
 
 @contextlib.contextmanager

@@ -134,9 +134,21 @@ def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: 
             extra={"stream_id": item.stream_id, "deliveries": item.deliveries, "error": item.error, **_trace(item)},
         )
     settled = [i.stream_id for i in loadable if i.stream_id not in failed_ids] + [i.stream_id for i in letters]
-    # Only now, with the rows and dead letters committed, may the entries leave the stream.
-    streams.ack_and_delete(rclient, keys, settled)
     loaded = len(loadable) - len(failed)
+    # Only now, with the rows and dead letters committed, may the entries leave the stream.
+    streams.ack_and_delete(rclient, keys, settled, drained=inserted, drain_duplicates=loaded - inserted, dead_lettered=len(letters))
+    if settled:
+        log.debug(
+            "batch settled",
+            extra={
+                "first_stream_id": settled[0],
+                "last_stream_id": settled[-1],
+                "inserted": inserted,
+                "duplicates": loaded - inserted,
+                "dead_lettered": len(letters),
+                "request_ids": sorted({i.event.get("request_id") or "" for i in loadable if i.event})[:50],
+            },
+        )
     report.read += len(items)
     report.inserted += inserted
     report.duplicates += loaded - inserted

@@ -17,11 +17,12 @@ class AppError(EngineError):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, details=None, headers: dict[str, str] | None = None):
+    def __init__(self, message: str, details=None, headers: dict[str, str] | None = None, events: int = 1):
         super().__init__(message)
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.events = events  # how many events this refusal covers, for the ops counters
 
 
 class BadRequest(AppError):
@@ -58,3 +59,9 @@ class UnsupportedMediaType(AppError):
 
 class ServiceUnavailable(AppError):
     status, code = 503, "unavailable"
+
+
+class Backpressured(AppError):
+    """The pipeline is behind: retry after Retry-After; nothing of this request was stored."""
+
+    status, code = 503, "backpressure"

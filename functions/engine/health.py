@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask
 
-from engine import clients, db, web
+from engine import clients, db, durability, streams, web
 from engine.config import Settings
 
 
@@ -23,9 +23,28 @@ def healthz(settings: Settings, function: str, needs: tuple[str, ...]) -> flask.
     if "postgres" in needs:
 
         def probe_pg():
-            with clients.pg(settings, function) as conn:
-                db.ping(conn)
+            clients.read(settings, function, db.ping)
 
         checks["postgres"] = _check(probe_pg)
+    body = {"function": function, "checks": checks}
+    if "redis" in needs and checks["redis"] == "ok":
+        body["stream"] = stream_readiness(settings, function)
+        if body["stream"].get("refusing"):
+            checks["ingest"] = f"failed: {body['stream']['refusing']}"
     healthy = all(v == "ok" for v in checks.values())
-    return web.json_response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "function": function, "checks": checks})
+    body["status"] = "ok" if healthy else "degraded"
+    return web.json_response(200 if healthy else 503, body)
+
+
+def stream_readiness(settings: Settings, function: str) -> dict:
+    """The stream's lag, and for ingest whether it would refuse events now (backpressure, durability)."""
+    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
+    backlog, oldest_age, _ = streams.pipeline_facts(rclient, keys, streams.now_ms())
+    stream = {"backlog": backlog, "oldest_undrained_age_seconds": oldest_age, "max_backlog": settings.max_backlog}
+    if function == "ingest":
+        facts = clients.redis_facts(settings)
+        refusing = durability.refusal(facts, settings)
+        if refusing is None and (backlog >= settings.max_backlog or durability.memory_full(facts, settings.max_redis_memory_ratio)):
+            refusing = "backpressure: the drain is behind"
+        stream["refusing"] = refusing
+    return stream

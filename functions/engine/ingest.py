@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import flask
+import redis
 
-from engine import auth, clients, streams, web
+from engine import auth, clients, durability, streams, web
+from engine import constants as c
 from engine.config import Settings
 from engine.enrich import build_entry, new_event_id
-from engine.errors import ValidationFailed
+from engine.errors import AppError, Backpressured, ServiceUnavailable, ValidationFailed
 from engine.jsonbody import parse_json
 from engine.logs import get_logger
 from engine.validation import Checked, check_batch, check_event, split_batch
@@ -24,6 +28,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, X-Write-Key, Authorization, X-Request-Id",
     "Access-Control-Max-Age": "86400",
 }
+RETRY_LATER = {"Retry-After": str(c.BACKPRESSURE_RETRY_AFTER_SECONDS)}
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,37 @@ class Outcome:
     accepted: int
     duplicates: int
     rejected: list[dict]
+
+
+def counted(handler):
+    """Count every refusal by its error code in the ops counters, then let it propagate."""
+
+    @functools.wraps(handler)
+    def wrapped(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+        try:
+            return handler(settings, request, rid)
+        except AppError as exc:
+            with contextlib.suppress(redis.RedisError):
+                streams.count(clients.redis_client(settings), clients.stream_keys(settings), **{f"rejected:{exc.code}": exc.events})
+            raise
+
+    return wrapped
+
+
+def admit(settings: Settings) -> int | None:
+    """Refuse (503) when this Redis may not or cannot take events; else the WAITAOF timeout to use."""
+    facts = clients.redis_facts(settings)
+    problem = durability.refusal(facts, settings)
+    if problem:
+        log.error("refusing events", extra={"reason": problem})
+        raise ServiceUnavailable(problem, headers=RETRY_LATER)
+    if durability.memory_full(facts, settings.max_redis_memory_ratio):
+        raise Backpressured(
+            f"the event store is over {settings.max_redis_memory_ratio:.0%} of its memory; retry after the drain catches up",
+            {"used_memory": facts.used_memory, "maxmemory": facts.maxmemory},
+            headers=RETRY_LATER,
+        )
+    return durability.fsync_timeout_ms(facts, settings, c.WAITAOF_TIMEOUT_MS)
 
 
 def append_checked(settings: Settings, checked: list[Checked], project_id: int, received_at: dt.datetime, rid: str) -> Outcome:
@@ -49,14 +85,33 @@ def append_checked(settings: Settings, checked: list[Checked], project_id: int, 
             result.event, event_id=event_id, moment=result.event["moment"], received_at=received_at, project_id=project_id, request_id=rid
         )
         items.append((result.index, str(client_id) if client_id else "", payload))
-    entry_ids = streams.append_events(
-        clients.redis_client(settings),
-        clients.stream_keys(settings),
-        [(dedupe_id, payload) for _, dedupe_id, payload in items],
-        settings.dedupe_window_seconds,
-    )
-    duplicates = sum(1 for entry_id in entry_ids if entry_id is None)
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
+    fsync_timeout = admit(settings)
+    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
+    try:
+        entry_ids = streams.append_events(
+            rclient,
+            keys,
+            [(dedupe_id, payload) for _, dedupe_id, payload in items],
+            settings.dedupe_window_seconds,
+            settings.max_backlog,
+            fsync_timeout,
+        )
+    except streams.Backpressure:
+        raise Backpressured(
+            f"the pipeline is behind: more than {settings.max_backlog} events wait to be drained; nothing was stored, retry later",
+            {"max_backlog": settings.max_backlog},
+            headers=RETRY_LATER,
+            events=len(items),
+        ) from None
+    except streams.NotFsynced as exc:
+        raise ServiceUnavailable(
+            f"{exc}; the events may be stored: resend them with the same event_id", headers=RETRY_LATER, events=len(items)
+        ) from None
+    if rejected:
+        streams.count(rclient, keys, **{"rejected:invalid_event": len(rejected)})
+    duplicates = sum(1 for entry_id in entry_ids if entry_id is None)
+    appended = [e.decode() for e in entry_ids if e is not None]
     log.info(
         "events appended",
         extra={
@@ -66,11 +121,13 @@ def append_checked(settings: Settings, checked: list[Checked], project_id: int, 
             "duplicates": duplicates,
             "rejected": len(rejected),
             "event_ids": [i for i in ids if i][:20],
+            "stream_ids": [appended[0], appended[-1]] if appended else [],
         },
     )
     return Outcome(ids, len(items) - duplicates, duplicates, rejected)
 
 
+@counted
 def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /event: one event; 202 with its id once it is in the stream."""
     project_id = auth.project_for_write_key(settings, request.headers, request.args)
@@ -84,6 +141,7 @@ def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Re
     return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status})
 
 
+@counted
 def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /events: a batch; per-event results, 400 only when no event was usable."""
     project_id = auth.project_for_write_key(settings, request.headers, request.args)
@@ -92,7 +150,7 @@ def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.R
     checked = check_batch(events, received_at, settings.retention_days, batch_sent_at)
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     if len(rejected) == len(checked):
-        raise ValidationFailed("no event in the batch is valid", {"rejected": rejected})
+        raise ValidationFailed("no event in the batch is valid", {"rejected": rejected}, events=len(rejected))
     outcome = append_checked(settings, checked, project_id, received_at, rid)
     body = {
         "accepted": outcome.accepted,

@@ -45,8 +45,7 @@ def read_freshness(settings: Settings, now: dt.datetime) -> dict:
 def get_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     now = dt.datetime.now(dt.UTC)
-    with clients.pg(settings, "metrics") as conn:
-        body = read_metrics(conn, project_id, now, settings)
+    body = clients.read(settings, "metrics", lambda conn: read_metrics(conn, project_id, now, settings))
     body["freshness"] = read_freshness(settings, now)
     return web.json_response(200, body, {"Cache-Control": "no-store"})
 
@@ -59,29 +58,25 @@ NO_STORE = {"Cache-Control": "no-store"}
 def get_per_minute(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    with clients.pg(settings, "metrics") as conn:
-        rows = db.per_minute(conn, project_id, first, until)
+    rows = clients.read(settings, "metrics", lambda conn: db.per_minute(conn, project_id, first, until))
     return web.json_response(200, metric_logic.shape_per_minute(rows, first, until), NO_STORE)
 
 
 def get_elements(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    with clients.pg(settings, "metrics") as conn:
-        rows = db.recent_elements(conn, project_id, first, until, settings.top_elements)
+    rows = clients.read(settings, "metrics", lambda conn: db.recent_elements(conn, project_id, first, until, settings.top_elements))
     return web.json_response(200, metric_logic.shape_elements(rows, first, until), NO_STORE)
 
 
 def get_heatmap(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
     since, until = metric_logic.window(dt.datetime.now(dt.UTC), metric_logic.HEATMAP_SECONDS)
-    with clients.pg(settings, "metrics") as conn:
-        rows = db.heatmap(conn, project_id, since, until)
+    rows = clients.read(settings, "metrics", lambda conn: db.heatmap(conn, project_id, since, until))
     return web.json_response(200, metric_logic.shape_heatmap(rows, since, until), NO_STORE)
 
 
 def get_users(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings, request.headers)
-    with clients.pg(settings, "metrics") as conn:
-        rows, events, users = db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS)
+    rows, events, users = clients.read(settings, "metrics", lambda conn: db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS))
     return web.json_response(200, metric_logic.shape_users(rows, events, users), NO_STORE)

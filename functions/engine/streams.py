@@ -20,6 +20,7 @@ class Keys:
     stream: str
     seen_prefix: str
     state: str
+    counters: str
     group: str = c.DRAIN_GROUP
 
     @classmethod
@@ -29,46 +30,149 @@ class Keys:
             stream=f"{tag}:{c.STREAM_SUFFIX}",
             seen_prefix=f"{tag}:{c.DEDUPE_SUFFIX}:",
             state=f"{tag}:{c.STATE_SUFFIX}",
+            counters=f"{tag}:{c.COUNTERS_SUFFIX}",
         )
+
+
+class Backpressure(Exception):
+    """The stream holds more undrained entries than max_backlog: nothing was appended."""
 
 
 # Appends events whose id was not seen within the dedupe window, atomically per event.
 # The mark is written after the XADD: if the script died between the two, a retry would
 # append again and PostgreSQL's unique event id absorbs the copy; the other order could
 # mark an event seen that was never appended, and lose it.
-# KEYS[1] stream; ARGV[1] dedupe TTL seconds; ARGV[2] seen prefix; then (dedupe id, payload)
-# pairs, the dedupe id empty for server-generated ids. Returns per event the entry id or 0.
+# Backpressure is decided here, in the same atomic step as the append, so that concurrent
+# requests cannot together push the backlog past its limit; nothing is ever trimmed.
+# KEYS: stream, counters. ARGV: dedupe TTL seconds, seen prefix, max backlog, then
+# (dedupe id, payload) pairs, the dedupe id empty for server-generated ids.
+# Returns per event the entry id, or 0 for a duplicate.
 _APPEND_SCRIPT = """
-local out = {}
-for i = 3, #ARGV, 2 do
+local pairs = (#ARGV - 3) / 2
+if redis.call('XLEN', KEYS[1]) + pairs > tonumber(ARGV[3]) then
+  return redis.error_reply('BACKLOG the stream holds more undrained events than its limit')
+end
+local out, accepted, duplicates = {}, 0, 0
+for i = 4, #ARGV, 2 do
   local dedupe_id = ARGV[i]
   local mark = ARGV[2] .. dedupe_id
   if dedupe_id ~= '' and redis.call('EXISTS', mark) == 1 then
     out[#out + 1] = 0
+    duplicates = duplicates + 1
   else
     out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    accepted = accepted + 1
     if dedupe_id ~= '' then
       redis.call('SET', mark, '1', 'EX', ARGV[1])
     end
   end
 end
+if accepted > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', accepted) end
+if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
 return out
 """
 
 
-def append_events(client: redis.Redis, keys: Keys, items: list[tuple[str, bytes]], dedupe_seconds: int) -> list[bytes | None]:
+def server_error(exc: redis.ResponseError) -> str:
+    """The server's own error text (redis-py prefixes errors raised inside a pipeline)."""
+    return str(exc).rsplit("caused error: ", 1)[-1]
+
+
+class NotFsynced(Exception):
+    """WAITAOF timed out: the events are in the stream but not confirmed on disk."""
+
+
+def append_events(
+    client: redis.Redis,
+    keys: Keys,
+    items: list[tuple[str, bytes]],
+    dedupe_seconds: int,
+    max_backlog: int,
+    fsync_timeout_ms: int | None = None,
+) -> list[bytes | None]:
     """Append (dedupe_id, payload) items to the stream; None marks a duplicate.
 
+    Raises Backpressure (appending nothing) when the backlog would pass max_backlog. With
+    fsync_timeout_ms, also waits (WAITAOF, on the same connection, in the same round trip)
+    until the append is fsynced, raising NotFsynced if it is not in time.
     Never trims: MAXLEN would silently delete entries no drain has read yet.
     """
     if not items:
         return []
-    argv: list = [dedupe_seconds, keys.seen_prefix]
+    argv: list = [dedupe_seconds, keys.seen_prefix, max_backlog]
     for dedupe_id, payload in items:
         argv.extend((dedupe_id, payload))
     script = client.register_script(_APPEND_SCRIPT)
-    result = script(keys=[keys.stream], args=argv)
-    return [None if entry_id == 0 else entry_id for entry_id in result]
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            script(keys=[keys.stream, keys.counters], args=argv, client=pipe)
+            if fsync_timeout_ms is not None:
+                pipe.execute_command("WAITAOF", 1, 0, fsync_timeout_ms)
+            replies = pipe.execute()
+    except redis.ResponseError as exc:
+        if server_error(exc).startswith("BACKLOG"):
+            raise Backpressure(server_error(exc)) from None
+        raise
+    if fsync_timeout_ms is not None and int(replies[1][0]) < 1:
+        raise NotFsynced(f"the append was not fsynced within {fsync_timeout_ms} ms")
+    return [None if entry_id == 0 else entry_id for entry_id in replies[0]]
+
+
+def count(client: redis.Redis, keys: Keys, **increments: int) -> None:
+    """Add to the ops counters every function exposes on /internal/metrics."""
+    increments = {k: v for k, v in increments.items() if v}
+    if increments:
+        with client.pipeline(transaction=False) as pipe:
+            for name, amount in increments.items():
+                pipe.hincrby(keys.counters, name, amount)
+            pipe.execute()
+
+
+def read_counters(client: redis.Redis, keys: Keys) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in client.hgetall(keys.counters).items()}
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What this Redis keeps on disk and how full it is (None where CONFIG is not allowed)."""
+
+    version: str
+    used_memory: int
+    maxmemory: int | None
+    appendonly: bool | None
+    appendfsync: str | None
+    rdb_snapshots: bool | None
+    waitaof: bool
+
+    @property
+    def persistent(self) -> bool | None:
+        if self.appendonly is None:
+            return None
+        return bool(self.appendonly or self.rdb_snapshots)
+
+
+def server_facts(client: redis.Redis) -> ServerFacts:
+    info = client.info("server") | client.info("memory")
+    version = str(info.get("redis_version", "0"))
+    try:
+        config = client.config_get("appendonly", "appendfsync", "save", "maxmemory")
+    except redis.ResponseError:  # CONFIG renamed or forbidden (managed Redis)
+        config = {}
+    major, minor = (int(part) for part in (version.split(".") + ["0"])[:2])
+
+    def value(name):
+        raw = config.get(name, config.get(name.encode()))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    return ServerFacts(
+        version=version,
+        used_memory=int(info.get("used_memory", 0)),
+        maxmemory=int(value("maxmemory")) if value("maxmemory") is not None else None,
+        appendonly=(value("appendonly") == "yes") if value("appendonly") is not None else None,
+        appendfsync=value("appendfsync"),
+        rdb_snapshots=bool(value("save").strip()) if value("save") is not None else None,
+        waitaof=(major, minor) >= (7, 2),
+    )
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -125,8 +229,8 @@ def delivery_counts(client: redis.Redis, keys: Keys, consumer: str, entry_ids: l
     return {row["message_id"]: row["times_delivered"] for row in rows if row["message_id"] in wanted}
 
 
-def ack_and_delete(client: redis.Redis, keys: Keys, entry_ids: list[bytes]) -> None:
-    """Acknowledge entries and delete them from the stream, in one transaction.
+def ack_and_delete(client: redis.Redis, keys: Keys, entry_ids: list[bytes], **counts: int) -> None:
+    """Acknowledge entries and delete them from the stream (and count them), in one transaction.
 
     Called only after the rows they became are committed: acknowledging first could lose
     them to a crash between the two.
@@ -136,6 +240,9 @@ def ack_and_delete(client: redis.Redis, keys: Keys, entry_ids: list[bytes]) -> N
     with client.pipeline(transaction=True) as pipe:
         pipe.xack(keys.stream, keys.group, *entry_ids)
         pipe.xdel(keys.stream, *entry_ids)
+        for name, amount in counts.items():
+            if amount:
+                pipe.hincrby(keys.counters, name, amount)
         pipe.execute()
 
 

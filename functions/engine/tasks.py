@@ -26,6 +26,7 @@ def post_drain(settings: Settings, request: flask.Request, rid: str) -> flask.Re
         _, oldest_age, _ = streams.pipeline_facts(rclient, keys, int(finished.timestamp() * 1000))
         db.record_task_run(conn, "stream-drain", "ok", now, finished, report.as_dict(), oldest_age, {"request_id": rid})
     streams.write_state(rclient, keys, last_drain_at=finished.timestamp(), last_drain_read=report.read)
+    streams.count(rclient, keys, drain_runs=1, reclaimed=report.reclaimed)
     body = report.as_dict()
     log.log(logging.INFO if report.read else logging.DEBUG, "drain finished", extra={"request_id": rid, **body})
     return web.json_response(200, body)

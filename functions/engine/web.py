@@ -17,6 +17,7 @@ from engine import constants as c
 from engine import db
 from engine.errors import AppError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from engine.logs import get_logger
+from engine.streams import server_error
 
 log = get_logger("engine.web")
 
@@ -48,9 +49,9 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """A dependency failure as a 503 the client may retry, or None if it is not one."""
     if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError)):
         return ServiceUnavailable("the event store (Redis) is unavailable; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    if isinstance(exc, redis.ResponseError) and str(exc).startswith(("OOM", "MISCONF", "LOADING")):
+    if isinstance(exc, redis.ResponseError) and server_error(exc).startswith(("OOM", "MISCONF", "LOADING", "READONLY")):
         return ServiceUnavailable(
-            f"the event store (Redis) refused the write: {str(exc)[:120]}", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            f"the event store (Redis) refused the write: {server_error(exc)[:120]}", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
     if isinstance(exc, (InterfaceError, OSError)) or (isinstance(exc, DatabaseError) and db.is_transient(exc)):
         return ServiceUnavailable(

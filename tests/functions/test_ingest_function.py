@@ -167,4 +167,49 @@ def test_ingest_does_not_serve_other_functions_routes(apps):
 def test_healthz(apps):
     response = apps["ingest"].get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "function": "ingest", "checks": {"redis": "ok"}}
+    assert response.json == {
+        "status": "ok",
+        "function": "ingest",
+        "checks": {"redis": "ok"},
+        "stream": {"backlog": 0, "oldest_undrained_age_seconds": None, "max_backlog": 2_000_000, "refusing": None},
+    }
+
+
+def test_request_id_follows_the_event_to_its_row(apps, conn, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    response = apps["ingest"].post("/event", json=make_event(), headers={**WRITE, "X-Request-Id": "trace-123"})
+    assert response.headers["X-Request-Id"] == "trace-123"
+    event_id = response.json["event_id"]
+    from tests.conftest import TASK
+
+    apps["stream_drain"].post("/tasks/stream-drain", headers=TASK)
+    assert conn.run("SELECT request_id FROM events WHERE event_id = CAST(:e AS uuid)", e=event_id) == [["trace-123"]]
+    [logged] = [r for r in caplog.records if r.msg == "events appended"]
+    assert (logged.request_id, logged.event_ids) == ("trace-123", [event_id])
+
+
+def test_ops_counters_in_prometheus_text(apps):
+    from tests.conftest import TASK
+
+    apps["ingest"].post("/events", json=[make_event(), make_event(), {"user_id": "u"}], headers=WRITE)
+    known = make_event(event_id=str(uuid.uuid4()))
+    apps["ingest"].post("/event", json=known, headers=WRITE)
+    apps["ingest"].post("/event", json=known, headers=WRITE)
+    apps["ingest"].post("/event", json={"user_id": "u"}, headers=WRITE)
+    apps["ingest"].post("/event", json=make_event(), headers={"X-Write-Key": "wrong-key-wrong-key"})
+    apps["stream_drain"].post("/tasks/stream-drain", headers=TASK)
+    assert apps["ingest"].get("/internal/metrics").status_code == 401
+    for target in ("ingest", "metrics", "stream_drain", "view_refresh"):
+        response = apps[target].get("/internal/metrics", headers=TASK)
+        assert response.status_code == 200
+        lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in response.text.splitlines() if not line.startswith("#")}
+        assert lines["analytics_events_accepted_total"] == 3
+        assert lines["analytics_events_duplicate_total"] == 1
+        assert lines["analytics_events_drained_total"] == 3
+        assert lines['analytics_events_rejected_total{reason="invalid_event"}'] == 1
+        assert lines['analytics_events_rejected_total{reason="validation_failed"}'] == 1
+        assert lines['analytics_events_rejected_total{reason="unauthorized"}'] == 1
+        assert lines["analytics_stream_backlog"] == 0
+        assert lines["analytics_drain_runs_total"] == 1

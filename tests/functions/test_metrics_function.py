@@ -66,3 +66,15 @@ def test_as_of_is_now(apps):
 
 def test_healthz(apps):
     assert apps["metrics"].get("/healthz").json["checks"] == {"postgres": "ok"}
+
+
+def test_a_connection_killed_under_the_function_is_replaced_transparently(apps, conn):
+    assert apps["metrics"].get("/metrics", headers=READ).status_code == 200  # the thread now holds a connection
+    killed = conn.run(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'analytics-metrics' AND datname = current_database()"
+    )
+    assert killed[0][0] >= 1
+    response = apps["metrics"].get("/metrics", headers=READ)
+    assert response.status_code == 200
+    assert response.json["active_users"] == 0

@@ -216,3 +216,27 @@ def test_budget_bounds_an_invocation(settings, rclient, conn, keys):
         clock=lambda: next(clock),
     )
     assert (report.read, report.backlog) == (100, 200)
+
+
+def test_replayed_dead_letters_land_once_the_cause_is_fixed(settings, rclient, conn, keys):
+    from engine import replay
+
+    # The cause: a rule the data breaks (here a constraint someone added by mistake).
+    conn.run("ALTER TABLE events ADD CONSTRAINT no_explosions CHECK (action <> 'explode')")
+    queue(settings, make_events(20))
+    queue(settings, [make_event(action="explode")])
+    first = run(rclient, conn, keys, settings, drain_max_deliveries=1)
+    assert (first.inserted, first.dead_lettered) == (20, 1)
+    assert conn.run("SELECT error FROM dead_letters")[0][0].startswith("23514")
+
+    conn.run("ALTER TABLE events DROP CONSTRAINT no_explosions")  # the fix
+    try:
+        ids = replay.replay(conn, rclient, keys)
+        assert len(ids) == 1
+        assert replay.replay(conn, rclient, keys) == []  # nothing is sent twice
+        again = run(rclient, conn, keys, settings)
+        assert (again.read, again.inserted, again.dead_lettered) == (1, 1, 0)
+        assert count(conn) == 21
+        assert conn.run("SELECT count(*) FROM dead_letters WHERE replayed_at IS NOT NULL") == [[1]]
+    finally:
+        conn.run("ALTER TABLE events DROP CONSTRAINT IF EXISTS no_explosions")

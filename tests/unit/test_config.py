@@ -48,3 +48,37 @@ def test_require_names_missing_variables():
     with pytest.raises(ConfigError) as caught:
         load_settings({"ANALYTICS_REDIS_URL": "redis://x"}).require("database_url", "redis_url", "task_token")
     assert str(caught.value) == "ANALYTICS_DATABASE_URL, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@db:5433/analytics", ("u", "p", "analytics", "db", 5433, None, "prefer")),
+        (
+            "postgresql://postgres@/analytics?host=/run/pg&port=5432",
+            ("postgres", None, "analytics", None, 5432, "/run/pg/.s.PGSQL.5432", "prefer"),
+        ),
+        ("postgres://u@h/db?sslmode=require", ("u", None, "db", "h", 5432, None, "require")),
+        ("postgresql://u%40x:p%2Fw@h/d", ("u@x", "p/w", "d", "h", 5432, None, "prefer")),
+    ],
+)
+def test_database_urls(url, expected):
+    from engine.db import parse_database_url
+
+    t = parse_database_url(url)
+    assert (t.user, t.password, t.database, t.host, t.port, t.unix_sock, t.sslmode) == expected
+
+
+@pytest.mark.parametrize(("sslmode", "context"), [("disable", False), ("prefer", None), ("require", True)])
+def test_sslmode_maps_to_pg8000(sslmode, context):
+    from engine.db import parse_database_url
+
+    assert parse_database_url(f"postgresql://u@h/d?sslmode={sslmode}").ssl_context() is context
+    assert parse_database_url(f"postgresql://u@/d?host=/run&sslmode={sslmode}").ssl_context() is False
+
+
+def test_unknown_sslmode_is_refused():
+    from engine.db import parse_database_url
+
+    with pytest.raises(ConfigError, match="sslmode must be one of"):
+        parse_database_url("postgresql://u@h/d?sslmode=maybe")

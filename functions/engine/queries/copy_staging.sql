@@ -1,3 +1,3 @@
 COPY drain_staging (stream_id, event_id, project_id, user_id, action, element, duration,
-                    "timestamp", client_timestamp, sent_at, received_at, session_id, properties)
+                    "timestamp", client_timestamp, sent_at, received_at, session_id, properties, request_id)
 FROM STDIN

@@ -1,0 +1,58 @@
+"""GET /internal/metrics: the pipeline's ops counters in Prometheus text format.
+
+The counters live in one Redis hash that every process of every function adds to (a
+stateless function's in-process counters would reset with each instance, and each gunicorn
+worker would report only its own share), so any function answers for the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import flask
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from engine import auth, clients, streams
+from engine.config import Settings
+
+COUNTERS = {
+    "accepted": ("analytics_events_accepted", "Events appended to the stream (202)"),
+    "duplicates": ("analytics_events_duplicate", "Events answered as duplicates of a recent event_id"),
+    "drained": ("analytics_events_drained", "Rows inserted into PostgreSQL by the drain"),
+    "drain_duplicates": ("analytics_drain_duplicates", "Stream entries whose event_id already had a row"),
+    "dead_lettered": ("analytics_events_dead_lettered", "Stream entries moved to dead_letters"),
+    "reclaimed": ("analytics_entries_reclaimed", "Pending entries taken over from a dead or stuck drain"),
+    "drain_runs": ("analytics_drain_runs", "Drain invocations"),
+}
+REJECTED_PREFIX = "rejected:"
+
+
+class PipelineCollector:
+    """Reads the counters and the stream's gauges from Redis at scrape time."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def collect(self):
+        rclient, keys = clients.redis_client(self.settings), clients.stream_keys(self.settings)
+        counters = streams.read_counters(rclient, keys)
+        for key, (name, help_text) in COUNTERS.items():
+            family = CounterMetricFamily(name, help_text)
+            family.add_metric([], counters.get(key, 0))
+            yield family
+        rejected = CounterMetricFamily("analytics_events_rejected", "Events refused at ingest, by reason", labels=["reason"])
+        for key, value in sorted(counters.items()):
+            if key.startswith(REJECTED_PREFIX):
+                rejected.add_metric([key[len(REJECTED_PREFIX) :]], value)
+        yield rejected
+        backlog, oldest_age, _ = streams.pipeline_facts(rclient, keys, streams.now_ms())
+        yield GaugeMetricFamily("analytics_stream_backlog", "Stream entries not yet in PostgreSQL", value=backlog)
+        yield GaugeMetricFamily(
+            "analytics_stream_oldest_age_seconds", "Age of the oldest undrained entry (0 when none)", value=oldest_age or 0.0
+        )
+
+
+def internal_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+    auth.require_task_token(settings, request.headers)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PipelineCollector(settings))
+    return flask.Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,105 @@
+"""Every PostgreSQL and Redis call is bounded in time; ingest's durability policy on real servers."""
+
+import dataclasses
+import datetime as dt
+import socket
+import threading
+import time
+
+import pytest
+import redis
+
+from engine import clients, db, durability, ingest, streams
+from engine.errors import ServiceUnavailable
+from engine.validation import check_batch
+from tests.factories import make_event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts connections and never says a word (a hung database)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+def test_postgres_that_never_answers_times_out(silent_server):
+    started = time.monotonic()
+    with pytest.raises((db.InterfaceError, OSError)):
+        db.connect(
+            f"postgresql://postgres@127.0.0.1:{silent_server}/x", application_name="t", statement_timeout_ms=100, io_timeout_seconds=0.5
+        )
+    # the socket timeout is the statement timeout plus 5 s of grace, so a slow query is not a dead server
+    assert time.monotonic() - started < 6.5
+
+
+def test_redis_that_never_answers_times_out(silent_server):
+    client = redis.Redis(host="127.0.0.1", port=silent_server, socket_timeout=0.5, socket_connect_timeout=0.5, retry=None)
+    started = time.monotonic()
+    with pytest.raises(redis.TimeoutError):
+        client.ping()
+    assert time.monotonic() - started < 3
+    client.close()
+
+
+def facts(settings):
+    return streams.server_facts(clients.redis_client(settings))
+
+
+def test_policy_on_this_redis(settings):
+    found = facts(settings)
+    strict = dataclasses.replace(settings, durability="strict")
+    production = dataclasses.replace(settings, env="production")
+    if found.waitaof or found.appendfsync == "always":
+        assert durability.refusal(found, strict) is None
+    else:
+        assert durability.refusal(found, strict).startswith(
+            "ANALYTICS_DURABILITY=strict needs Redis >= 7.2 (WAITAOF) or appendfsync always"
+        )
+    if found.persistent is False:
+        assert durability.refusal(found, production).startswith("Redis keeps nothing on disk")
+    else:
+        assert durability.refusal(found, production) is None
+
+
+def test_ingest_refuses_when_the_policy_does(settings, rclient, keys):
+    found = facts(settings)
+    strict = dataclasses.replace(settings, durability="strict")
+    if durability.refusal(found, strict) is None:
+        pytest.skip(f"this Redis ({found.version}, appendfsync {found.appendfsync}) satisfies strict durability")
+    now = dt.datetime.now(dt.UTC)
+    clients.reset()
+    with pytest.raises(ServiceUnavailable) as caught:
+        ingest.append_checked(strict, check_batch([make_event()], now, 0), 1, now, "r")
+    assert caught.value.status == 503 and caught.value.headers == {"Retry-After": "5"}
+    assert rclient.xlen(keys.stream) == 0  # nothing half-done
+
+
+@pytest.mark.parametrize(
+    ("used", "maxmemory", "full"),
+    [(90, 100, True), (84, 100, False), (10**9, 0, False), (10**9, None, False)],
+)
+def test_memory_backpressure_rule(used, maxmemory, full):
+    found = streams.ServerFacts("7.0.0", used, maxmemory, True, "everysec", False, False)
+    assert durability.memory_full(found, 0.85) is full
