@@ -1,0 +1,169 @@
+"""Figure 4: seconds from a 202 until GET /metrics counts the event, at a steady rate, scheduler running.
+
+Senders post single events at a fixed pace; a poller reads events_in_window from GET /metrics
+back to back. The write figures' events carry an older time, so the window counts only these.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+
+from local.bench import bodies, stats
+from local.bench.calls import KeptConnection, call
+from local.bench.context import Bench
+from local.bench.figures import Figure, Goal
+
+SENDERS = 8
+POLL_PAUSE_SECONDS = 0.02
+SETTLE_SECONDS = 15.0
+COUNTER = "events_in_window"
+
+
+def read_count(connection: KeptConnection, headers: dict[str, str]) -> int | None:
+    status, raw = connection.call("GET", "/metrics", headers)
+    if status != 200:
+        return None
+    return int(json.loads(raw)[COUNTER])
+
+
+def wait_first_drain(bench: Bench, timeout: float = 60) -> None:
+    """Until the scheduler has run the drain once (its state shows in GET /metrics)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = call("GET", bench.functions.url("metrics", "/metrics"), dict(bench.read_headers()))
+        if status == 200 and body.get("freshness", {}).get("last_drain_at"):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the scheduler ran no drain within {timeout:.0f} s")
+
+
+class Senders:
+    """Threads posting one event per request, together at `rate` per second, recording each 202's time."""
+
+    def __init__(self, bench: Bench, rate: int, seconds: float):
+        self.url = bench.functions.url("ingest", "/event")
+        self.headers = dict(bench.write_headers())
+        self.rate, self.seconds = rate, seconds
+        self.acked: list[float] = []
+        self.failed = 0
+        self.late = 0
+        self.lock = threading.Lock()
+
+    def _send(self, index: int, start: float) -> None:
+        connection = KeptConnection(self.url, timeout=10)
+        acked, failed, late = [], 0, 0
+        end = start + self.seconds
+        for n in range(index, int(self.rate * self.seconds), SENDERS):
+            due = start + n / self.rate
+            now = time.perf_counter()
+            if now >= end:  # behind schedule: the rate achieved is reported, the duration kept
+                break
+            if due > now:
+                time.sleep(due - now)
+            elif now - due > 0.1:
+                late += 1
+            status, _ = connection.call("POST", "/event", self.headers, bodies.single_bodies_at(n, None))
+            if status == 202:
+                acked.append(time.perf_counter())
+            else:
+                failed += 1
+        connection.close()
+        with self.lock:
+            self.acked += acked
+            self.failed += failed
+            self.late += late
+
+    def run(self) -> None:
+        start = time.perf_counter() + 0.2
+        threads = [threading.Thread(target=self._send, args=(i, start), daemon=True) for i in range(SENDERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+class Poller(threading.Thread):
+    """Reads the counter from GET /metrics back to back: (when the answer arrived, count since the start)."""
+
+    def __init__(self, bench: Bench, baseline: int):
+        super().__init__(daemon=True)
+        self.connection = KeptConnection(bench.functions.url("metrics", "/metrics"), timeout=30)
+        self.headers = dict(bench.read_headers())
+        self.baseline = baseline
+        self.polls: list[tuple[float, int]] = []
+        self.failed = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            count = read_count(self.connection, self.headers)
+            if count is None:
+                self.failed += 1
+            else:
+                self.polls.append((time.perf_counter(), count - self.baseline))
+            time.sleep(POLL_PAUSE_SECONDS)
+        self.connection.close()
+
+    def latest(self) -> int:
+        return self.polls[-1][1] if self.polls else 0
+
+
+def measure(bench: Bench) -> list[Figure]:
+    plan = bench.plan
+    interval = bench.functions.settings.drain_interval_seconds
+    bench.say(
+        f"freshness: {plan.freshness_events_per_second} events/s for {plan.freshness_seconds} s, scheduler on (drain every {interval:g} s)"
+    )
+    bench.functions.start_scheduler()
+    try:
+        wait_first_drain(bench)
+        first = KeptConnection(bench.functions.url("metrics", "/metrics"))
+        baseline = read_count(first, dict(bench.read_headers())) or 0
+        first.close()
+        poller = Poller(bench, baseline)
+        poller.start()
+        senders = Senders(bench, plan.freshness_events_per_second, plan.freshness_seconds)
+        sent_from = time.perf_counter()
+        senders.run()
+        sending = time.perf_counter() - sent_from
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while poller.latest() < len(senders.acked) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        poller.stopping.set()
+        poller.join(timeout=30)
+    finally:
+        bench.functions.stop_scheduler()
+    lags, missing = stats.freshness_lags(senders.acked, poller.polls)
+    lags_all = lags + [math.inf] * missing  # never counted within the wait: later than any lag seen
+    gaps = [b[0] - a[0] for a, b in zip(poller.polls, poller.polls[1:], strict=False)]
+    details = {
+        "acknowledged": len(senders.acked),
+        "failed": senders.failed,
+        "late_sends": senders.late,
+        "achieved_events_per_second": round(len(senders.acked) / sending, 1) if sending else None,
+        "never_counted": missing,
+        "polls": len(poller.polls),
+        "poll_failures": poller.failed,
+        "median_poll_gap_ms": round(stats.median(gaps) * 1000, 1) if gaps else None,
+        "lag_seconds": stats.summary(lags),
+    }
+    bench.say(f"  {len(senders.acked):,} events acknowledged, {missing} never counted; polls every {details['median_poll_gap_ms']} ms")
+    note = "; ".join(
+        part
+        for part in (
+            f"{missing} never counted" if missing else "",
+            f"{senders.failed} refused" if senders.failed else "",
+            f"sent {details['achieved_events_per_second']} events/s" if senders.late else "",
+        )
+        if part
+    )
+    floor_name = f"the drain interval, {interval:g} s"
+    return [
+        Figure("freshness_p50", "freshness p50, 202 → counted by GET /metrics", "s", stats.percentile(lags_all, 50), floor=interval,
+               floor_name=floor_name, details=details, note=note),
+        Figure("freshness_p99", "freshness p99", "s", stats.percentile(lags_all, 99), goal=Goal(max_value=2.0),
+               floor=interval, floor_name=floor_name, note=note),
+    ]  # fmt: skip

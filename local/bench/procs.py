@@ -1,0 +1,139 @@
+"""What the processes cost, read from /proc: peak memory per function, and CPU of the bench vs the rest."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat from the state field on (the command name may hold spaces and parentheses)."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return raw.rsplit(")", 1)[1].split()
+
+
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process."""
+    found = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields:
+                found[int(entry.name)] = int(fields[1])
+    return found
+
+
+def tree(root: int, parent_of: dict[int, int] | None = None) -> list[int]:
+    """root and all its descendants."""
+    parent_of = parents() if parent_of is None else parent_of
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent_of.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def status_kb(pid: int, field: str) -> int | None:
+    """A kB field of /proc/PID/status (VmHWM: peak resident memory; VmRSS: resident now)."""
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its reaped children."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent not idle since boot (all cores)."""
+    values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / TICKS
+
+
+class CpuMeter:
+    """Cores used over an interval: by the bench (this process and everything it started) and by the rest."""
+
+    def __init__(self):
+        self.me = os.getpid()
+        self.start = self._read()
+
+    def _read(self) -> tuple[float, float, float]:
+        return time.monotonic(), machine_busy_seconds(), sum(cpu_seconds(p) for p in tree(self.me))
+
+    def read(self) -> dict[str, float]:
+        now, busy, ours = self._read()
+        seconds = max(now - self.start[0], 1e-9)
+        machine = (busy - self.start[1]) / seconds
+        bench = (ours - self.start[2]) / seconds
+        return {"seconds": round(seconds, 1), "machine_cores": round(machine, 2), "bench_cores": round(bench, 2),
+                "others_cores": round(max(0.0, machine - bench), 2)}  # fmt: skip
+
+
+class MemorySampler:
+    """Samples the peak resident memory (VmHWM) of every process of each named tree, every interval."""
+
+    def __init__(self, interval_seconds: float = 0.5):
+        self.roots: dict[str, int] = {}
+        self.peaks: dict[str, dict[int, int]] = {}
+        self.interval = interval_seconds
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
+
+    def watch(self, name: str, pid: int) -> None:
+        with self.lock:
+            self.roots[name] = pid
+
+    def sample(self) -> None:
+        parent_of = parents()
+        with self.lock:
+            roots = dict(self.roots)
+        for name, root in roots.items():
+            for pid in tree(root, parent_of):
+                peak = status_kb(pid, "VmHWM")
+                if peak is not None:
+                    with self.lock:
+                        per = self.peaks.setdefault(name, {})
+                        per[pid] = max(per.get(pid, 0), peak)
+
+    def _loop(self) -> None:
+        while not self.stopping.wait(self.interval):
+            self.sample()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sample()
+
+    def peak_mb(self) -> dict[str, dict]:
+        """Per tree: the largest peak of any one process, and each process's peak, in MB."""
+        with self.lock:
+            return {
+                name: {"max_mb": max(per.values()) / 1024, "processes": {str(pid): round(kb / 1024, 1) for pid, kb in per.items()}}
+                for name, per in self.peaks.items()
+                if per
+            }

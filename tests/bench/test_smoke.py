@@ -1,0 +1,61 @@
+"""A tiny run of the benchmark's pieces against real servers: it checks behaviour, never speed."""
+
+import dataclasses
+
+import pytest
+
+from engine import config
+from local.bench import drain, freshness, reads, writes
+from local.bench.context import Bench
+from local.bench.load import wrk_path
+from local.bench.plan import QUICK
+from local.bench.processes import Functions
+from local.bench.run import OVERRIDES
+from local.bench.stores import open_stores
+
+pytestmark = pytest.mark.integration
+
+TINY = dataclasses.replace(
+    QUICK,
+    warmup_seconds=1,
+    load_seconds=1,
+    rounds=1,
+    connections=4,
+    xadd_floor_events=2_000,
+    freshness_seconds=3,
+    freshness_events_per_second=50,
+    read_seconds=1,
+    small_events=2_000,
+    large_events=4_000,
+    ceiling_seconds=1,
+)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    database_url, redis_url = config.test_service_urls()
+    root = tmp_path_factory.mktemp("bench")
+    with open_stores(root, database_url, redis_url) as stores:
+        functions = Functions(stores, root / "logs", OVERRIDES)
+        try:
+            functions.start()
+            yield Bench(TINY, stores, functions, "wrk" if wrk_path() else "builtin", "2026-01-01T00:00:00Z")
+        finally:
+            functions.stop()
+
+
+def test_every_figure_is_measured_against_its_floor(bench):
+    figures = writes.measure(bench) + drain.measure(bench) + freshness.measure(bench) + reads.measure(bench)
+    by_key = {f.key: f for f in figures}
+    for key in ("post_event", "post_events", "generator_ceiling", "drain", "metrics_p99_4000"):
+        assert by_key[key].value > 0, key
+        assert by_key[key].floor > 0, key
+        assert by_key[key].note == "", (key, by_key[key].note)
+    drained = by_key["drain"].details
+    assert drained["committed"] == drained["stream"] > 0  # every appended event became one row
+    assert drained["floor_rows"] == drained["committed"]
+    fresh = by_key["freshness_p50"].details
+    assert fresh["acknowledged"] > 0 and fresh["never_counted"] == 0
+    assert by_key["freshness_p99"].value >= by_key["freshness_p50"].value > 0
+    assert by_key["view_refresh"].details["answer"]["status"] == "refreshed"
+    assert bench.functions.dead() == []
