@@ -97,3 +97,8 @@ up: docker-check ## Build and start the stack under docker compose, wait until e
 
 down: docker-check ## Stop the docker compose stack (PostgreSQL, Redis and Grafana data stay in their volumes)
 	@$(COMPOSE) down
+
+# The benchmark (local/bench; README, "Performance"). BENCH_ARGS=--quick for the 2-minute version.
+.PHONY: bench
+bench: $(STAMP) ## Every figure of issue 8 beside its floor, measured in one run (under 15 min; BENCH_ARGS=--quick: under 2)
+	@$(PY) -m local.bench $(BENCH_ARGS)
