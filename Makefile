@@ -70,6 +70,18 @@ reset: $(STAMP) ## Delete .local/ (embedded data, keys, logs) after asking
 replay-dead-letters: $(STAMP) ## Put dead letters back on the stream (ANALYTICS_DATABASE_URL, ANALYTICS_REDIS_URL)
 	@$(PY) -m engine.replay
 
+.PHONY: key rotate-key keys
+key: $(STAMP) ## Create a project and print its keys: make key NAME=shop
+	@test -n "$(NAME)" || { echo "usage: make key NAME=project-name" >&2; exit 2; }
+	@$(PY) -m engine.keycli create "$(NAME)"
+
+rotate-key: $(STAMP) ## Replace a key: make rotate-key PROJECT=2 KIND=write [GRACE_HOURS=24]
+	@test -n "$(PROJECT)" -a -n "$(KIND)" || { echo "usage: make rotate-key PROJECT=id KIND=write|read [GRACE_HOURS=24]" >&2; exit 2; }
+	@$(PY) -m engine.keycli rotate "$(PROJECT)" "$(KIND)" --grace-hours "$(or $(GRACE_HOURS),24)"
+
+keys: $(STAMP) ## List projects and their keys (first characters only)
+	@$(PY) -m engine.keycli list
+
 .PHONY: css
 css: ## Rebuild static/dist (Tailwind CSS, minified tracker) and static/vendor/uplot with the pinned npm tools (needs Node; outputs are committed)
 	@static/build.sh

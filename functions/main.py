@@ -13,7 +13,7 @@ from functools import partial
 
 import functions_framework
 
-from engine import config, health, logs, opsmetrics, tasks, web
+from engine import config, health, logs, openapi, opsmetrics, tasks, web
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 
@@ -34,6 +34,7 @@ INGEST_ROUTES = {
     ("POST", "/events"): _bind(ingest_pipeline.post_events),
     ("GET", "/healthz"): _health("ingest", "redis"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
+    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 METRICS_ROUTES = {
     ("GET", "/metrics"): _bind(metrics_pipeline.get_metrics),
@@ -43,27 +44,30 @@ METRICS_ROUTES = {
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
     ("GET", "/healthz"): _health("metrics", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
+    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 DRAIN_ROUTES = {
     ("POST", "/tasks/stream-drain"): _bind(tasks.post_drain),
     ("GET", "/healthz"): _health("stream-drain", "redis", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
+    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 REFRESH_ROUTES = {
     ("POST", "/tasks/view-refresh"): _bind(tasks.post_refresh),
     ("GET", "/healthz"): _health("view-refresh", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
+    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 
 
 @functions_framework.http
 def ingest(request):
-    return web.dispatch(request, INGEST_ROUTES, "ingest", cors=ingest_pipeline.CORS_HEADERS)
+    return web.dispatch(request, INGEST_ROUTES, "ingest", cors=ingest_pipeline.cors_headers)
 
 
 @functions_framework.http
 def metrics(request):
-    return web.dispatch(request, METRICS_ROUTES, "metrics")
+    return web.dispatch(request, METRICS_ROUTES, "metrics", cors=partial(metrics_pipeline.cors_headers, SETTINGS))
 
 
 @functions_framework.http

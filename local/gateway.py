@@ -35,6 +35,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
         "/metrics": ("metrics", settings.metrics_url),
         "/tasks/stream-drain": ("stream-drain", settings.drain_url),
         "/tasks/view-refresh": ("view-refresh", settings.refresh_url),
+        "/openapi.json": ("ingest", settings.ingest_url),
     }
 
 

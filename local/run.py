@@ -21,7 +21,7 @@ from pathlib import Path
 
 import redis
 
-from engine import config, db, logs, migrate
+from engine import config, db, keycli, logs, migrate
 from engine.errors import ConfigError, EngineError
 from local import stack
 from local.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis
@@ -92,6 +92,15 @@ def check_redis(url: str) -> None:
             f"cannot reach Redis at ANALYTICS_REDIS_URL: {exc}. "
             "Start it, correct the URL, or unset ANALYTICS_REDIS_URL to use an embedded server"
         ) from None
+
+
+def register(database_url: str, secrets: dict[str, str]) -> None:
+    """Record the default project's keys (hashed) so `make keys` lists them."""
+    conn = db.connect(database_url, application_name="analytics-run", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    try:
+        keycli.register_configured_keys(conn, secrets["ANALYTICS_WRITE_KEY"], secrets["ANALYTICS_READ_KEY"])
+    finally:
+        conn.close()
 
 
 def is_loopback(host: str) -> bool:
@@ -175,6 +184,7 @@ class Stack:
         applied = migrate.migrate(database_url)
         say(f"    {len(applied)} applied" if applied else "    schema is current")
         secrets = ensure_keys(self.settings, self.dir)
+        register(database_url, secrets)
         env = {
             **config.process_environment(),
             **secrets,

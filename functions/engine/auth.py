@@ -1,6 +1,8 @@
-"""Who may call what: the write key, the read key and the task token, checked in every function.
+"""Who may call what: write keys, read keys and the task token, checked in every function.
 
-Pure: takes headers and query arguments, never a request object or a client.
+Pure: takes headers, query arguments and a lookup(key_hash, kind) -> project id or None;
+never a request object or a client. The configured ANALYTICS_WRITE_KEY / ANALYTICS_READ_KEY
+open the default project without a lookup, so a deployment works before any key is stored.
 """
 
 from __future__ import annotations
@@ -8,11 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from engine import constants as c
+from engine.apikeys import key_hash
 from engine.config import Settings
-from engine.errors import Unauthorized
+from engine.errors import ServiceUnavailable, Unauthorized
+
+Lookup = Callable[[bytes, str], "int | None"]
 
 WRITE_KEY_HOW = "send the write key as X-Write-Key, as the HTTP Basic username, or as ?key="
 READ_KEY_HOW = "send the read key as 'Authorization: Bearer KEY'"
@@ -56,18 +61,32 @@ def _refuse(presented: str | None, what: str, how: str, bearer: bool) -> Unautho
     return Unauthorized(f"invalid {what}", headers=headers)
 
 
-def project_for_write_key(settings: Settings, headers: Mapping[str, str], args: Mapping[str, str]) -> int:
+def _project(presented: str | None, configured: str | None, kind: str, lookup: Lookup | None) -> int | None:
+    if _same(presented, configured):
+        return c.DEFAULT_PROJECT_ID
+    if not presented or lookup is None:
+        return None
+    try:
+        return lookup(key_hash(presented), kind)
+    except Exception as exc:  # the key store cannot answer: never a 401 for a key that may be valid
+        raise ServiceUnavailable("keys cannot be checked right now; retry later", headers={"Retry-After": "5"}) from exc
+
+
+def project_for_write_key(settings: Settings, headers: Mapping[str, str], args: Mapping[str, str], lookup: Lookup | None = None) -> int:
     """The project a write key opens, or Unauthorized."""
     presented = presented_write_key(headers, args)
-    if _same(presented, settings.write_key):
-        return c.DEFAULT_PROJECT_ID
+    project = _project(presented, settings.write_key, "write", lookup)
+    if project is not None:
+        return project
     raise _refuse(presented, "write key", WRITE_KEY_HOW, bearer=False)
 
 
-def project_for_read_key(settings: Settings, headers: Mapping[str, str]) -> int:
+def project_for_read_key(settings: Settings, headers: Mapping[str, str], lookup: Lookup | None = None) -> int:
+    """The project a read key opens (metrics are scoped to it), or Unauthorized."""
     presented = _bearer(headers)
-    if _same(presented, settings.read_key):
-        return c.DEFAULT_PROJECT_ID
+    project = _project(presented, settings.read_key, "read", lookup)
+    if project is not None:
+        return project
     raise _refuse(presented, "read key", READ_KEY_HOW, bearer=True)
 
 

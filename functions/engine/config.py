@@ -52,6 +52,10 @@ class Settings:
     pg_refresh_timeout_ms: int = c.DEFAULT_PG_REFRESH_TIMEOUT_MS
     io_timeout_seconds: float = c.DEFAULT_IO_TIMEOUT_SECONDS
     durability: str = "everysec"
+    key_rate_limit: int = c.DEFAULT_KEY_RATE_LIMIT
+    ip_rate_limit: int = c.DEFAULT_IP_RATE_LIMIT
+    trusted_proxy_hops: int = 1
+    metrics_allowed_origins: tuple[str, ...] = ()
     max_backlog: int = c.DEFAULT_MAX_BACKLOG
     max_redis_memory_ratio: float = c.DEFAULT_MAX_REDIS_MEMORY_RATIO
 
@@ -109,6 +113,15 @@ def _choice(*options: str):
     return parse
 
 
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ValueError(f"must be a comma-separated list of origins like https://app.example.com, got {origin!r}")
+    return origins
+
+
 def _namespace(value: str) -> str:
     value = _text(value)
     if not all(ch.isalnum() or ch in "-_." for ch in value):
@@ -146,6 +159,10 @@ FIELDS = {
     "pg_refresh_timeout_ms": ("ANALYTICS_PG_REFRESH_TIMEOUT_MS", _number(int, 1000, 86_400_000)),
     "io_timeout_seconds": ("ANALYTICS_IO_TIMEOUT_SECONDS", _number(float, 0.1, 600)),
     "durability": ("ANALYTICS_DURABILITY", _choice(*c.DURABILITY_MODES)),
+    "key_rate_limit": ("ANALYTICS_KEY_RATE_LIMIT", _number(int, 0, 10_000_000)),
+    "ip_rate_limit": ("ANALYTICS_IP_RATE_LIMIT", _number(int, 0, 10_000_000)),
+    "trusted_proxy_hops": ("ANALYTICS_TRUSTED_PROXY_HOPS", _number(int, 0, 10)),
+    "metrics_allowed_origins": ("ANALYTICS_METRICS_ALLOWED_ORIGINS", _origins),
     "max_backlog": ("ANALYTICS_MAX_BACKLOG", _number(int, 1, 1_000_000_000)),
     "max_redis_memory_ratio": ("ANALYTICS_MAX_REDIS_MEMORY_RATIO", _number(float, 0.05, 1.0)),
 }

@@ -47,10 +47,25 @@ REDIS_FACTS_TTL_SECONDS = 1.0
 # once the event is fsynced: WAITAOF on Redis >= 7.2, else it requires appendfsync always.
 DURABILITY_MODES = ("everysec", "strict")
 WAITAOF_TIMEOUT_MS = 2000
+# Rate limits: token buckets in Redis, refilled at the limit (events per second) up to
+# RATE_BURST_SECONDS worth of events; 0 turns a limit off.
+DEFAULT_KEY_RATE_LIMIT = 2000  # events/s per write key
+DEFAULT_IP_RATE_LIMIT = 1000  # events/s per client address
+RATE_BURST_SECONDS = 2.0
+RATE_SUFFIX = "rate"
+SALT_SUFFIX = "salt"
+# Client addresses are never stored: rate-limit buckets are keyed by an HMAC of the
+# address under a random salt that Redis forgets after SALT_KEEP_SECONDS (a new one a day).
+SALT_KEEP_SECONDS = 2 * 86_400
+
 # Ops counters (HINCRBY in one Redis hash, so every process and instance adds to the same).
 COUNTERS_SUFFIX = "counters"
 
-# Input limits of one event (the body-level limits arrive with the hardening work).
+# Input limits (README, Security). Body sizes count the decompressed bytes.
+MAX_EVENT_BYTES = 32 * 1024  # one event, as compact JSON (Segment's limit)
+MAX_PROPERTIES_DEPTH = 5  # objects and arrays nested inside properties
+MAX_PROPERTIES_KEYS = 100  # keys in any one object inside properties
+MAX_PROPERTY_KEY_CHARS = 200
 MAX_USER_ID_CHARS = 255
 MAX_ACTION_CHARS = 50
 MAX_ELEMENT_CHARS = 100

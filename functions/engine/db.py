@@ -257,6 +257,33 @@ def all_time(conn, project_id: int, limit: int) -> tuple[int, int, list[tuple[st
     return int(events), int(users), [(element, int(count)) for element, count in top]
 
 
+def active_api_keys(conn) -> list[tuple[bytes, int, str, object]]:
+    """(key_hash, project_id, kind, expires_at) of every key that is or will be valid."""
+    return [(bytes(h), int(p), k, e) for h, p, k, e in conn.run(QUERIES["active_api_keys"])]
+
+
+def create_project(conn, name: str) -> int:
+    return int(conn.run("INSERT INTO projects (name) VALUES (:name) RETURNING id", name=name)[0][0])
+
+
+def project_id_named(conn, name: str) -> int | None:
+    rows = conn.run("SELECT id FROM projects WHERE name = :name", name=name)
+    return int(rows[0][0]) if rows else None
+
+
+def insert_api_key(conn, project_id: int, kind: str, key_hash: bytes, key_prefix: str) -> None:
+    conn.run(QUERIES["insert_api_key"], project_id=project_id, kind=kind, key_hash=key_hash, key_prefix=key_prefix)
+
+
+def expire_api_keys(conn, project_id: int, kind: str, expires_at) -> int:
+    conn.run(QUERIES["expire_api_keys"], project_id=project_id, kind=kind, expires_at=expires_at)
+    return max(conn.row_count, 0)
+
+
+def list_api_keys(conn) -> list[tuple]:
+    return conn.run(QUERIES["list_api_keys"])
+
+
 def try_advisory_lock(conn, key: int) -> bool:
     return bool(conn.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0])
 

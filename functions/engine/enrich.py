@@ -26,10 +26,16 @@ def correct_time(
     A client whose clock is off sends `timestamp` (when it happened) and `sent_at` (when it
     left), both on its own clock; their difference is exact whatever the skew, so the event
     happened at received_at - (sent_at - timestamp). A time in the future is clamped to now.
+    Both values sent are stored as they came, whatever the correction made of them.
     """
     if timestamp is None:
         return received_at
-    moment = received_at - (sent_at - timestamp) if sent_at is not None else timestamp
+    moment = timestamp
+    if sent_at is not None:
+        try:
+            moment = received_at - (sent_at - timestamp)
+        except OverflowError:
+            moment = timestamp  # a sent_at that moves the event past year 1 is nonsense: ignore it
     return min(moment, received_at)
 
 

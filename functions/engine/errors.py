@@ -57,6 +57,10 @@ class UnsupportedMediaType(AppError):
     status, code = 415, "unsupported_media_type"
 
 
+class TooManyRequests(AppError):
+    status, code = 429, "rate_limited"
+
+
 class ServiceUnavailable(AppError):
     status, code = 503, "unavailable"
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass
 
 import flask
 import redis
 
-from engine import auth, clients, durability, streams, web
+from engine import apikeys, auth, clientip, clients, durability, keyring, ratelimit, streams, web
 from engine import constants as c
 from engine.config import Settings
 from engine.enrich import build_entry, new_event_id
-from engine.errors import AppError, Backpressured, ServiceUnavailable, ValidationFailed
+from engine.errors import AppError, Backpressured, PayloadTooLarge, ServiceUnavailable, TooManyRequests, ValidationFailed
 from engine.jsonbody import parse_json
 from engine.logs import get_logger
 from engine.validation import Checked, check_batch, check_event, split_batch
@@ -28,6 +29,13 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, X-Write-Key, Authorization, X-Request-Id",
     "Access-Control-Max-Age": "86400",
 }
+
+
+def cors_headers(request: flask.Request) -> dict[str, str]:
+    """Ingest answers every origin: its keys travel in the request, never in cookies."""
+    return CORS_HEADERS
+
+
 RETRY_LATER = {"Retry-After": str(c.BACKPRESSURE_RETRY_AFTER_SECONDS)}
 
 
@@ -72,7 +80,22 @@ def admit(settings: Settings) -> int | None:
     return durability.fsync_timeout_ms(facts, settings, c.WAITAOF_TIMEOUT_MS)
 
 
-def append_checked(settings: Settings, checked: list[Checked], project_id: int, received_at: dt.datetime, rid: str) -> Outcome:
+def request_buckets(settings: Settings, request: flask.Request, now: dt.datetime) -> ratelimit.Buckets:
+    """The rate-limit buckets this request draws from: its write key's and its client address's."""
+    presented = auth.presented_write_key(request.headers, request.args) or ""
+    address = clientip.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxy_hops)
+    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
+    return ratelimit.buckets_for(settings, rclient, keys, apikeys.key_hash(presented), address, now)
+
+
+def append_checked(
+    settings: Settings,
+    checked: list[Checked],
+    project_id: int,
+    received_at: dt.datetime,
+    rid: str,
+    buckets: ratelimit.Buckets | None = None,
+) -> Outcome:
     """Append the valid events to the stream; duplicates of a recent event_id are not appended."""
     items, ids = [], [None] * len(checked)
     for result in checked:
@@ -86,6 +109,13 @@ def append_checked(settings: Settings, checked: list[Checked], project_id: int, 
         )
         items.append((result.index, str(client_id) if client_id else "", payload))
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
+    largest = buckets.largest_request() if buckets is not None else None
+    if largest is not None and len(items) > largest:
+        raise PayloadTooLarge(
+            f"this request holds {len(items)} events; the rate limit lets at most {int(largest)} through at once: send smaller batches",
+            {"limit_events": int(largest)},
+            events=len(items),
+        )
     fsync_timeout = admit(settings)
     rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
     try:
@@ -96,7 +126,17 @@ def append_checked(settings: Settings, checked: list[Checked], project_id: int, 
             settings.dedupe_window_seconds,
             settings.max_backlog,
             fsync_timeout,
+            buckets,
         )
+    except streams.RateLimited as exc:
+        rate = buckets.key_rate if exc.which == "key" else buckets.ip_rate
+        whose = "this write key" if exc.which == "key" else "this client address"
+        raise TooManyRequests(
+            f"rate limit of {rate} events/s for {whose} reached; retry after {exc.retry_after_ms} ms",
+            {"limit": exc.which, "events_per_second": rate, "retry_after_ms": exc.retry_after_ms},
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_ms / 1000)))},
+            events=len(items),
+        ) from None
     except streams.Backpressure:
         raise Backpressured(
             f"the pipeline is behind: more than {settings.max_backlog} events wait to be drained; nothing was stored, retry later",
@@ -130,13 +170,16 @@ def append_checked(settings: Settings, checked: list[Checked], project_id: int, 
 @counted
 def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /event: one event; 202 with its id once it is in the stream."""
-    project_id = auth.project_for_write_key(settings, request.headers, request.args)
+    project_id = auth.project_for_write_key(settings, request.headers, request.args, keyring.lookup_for(settings))
     document = parse_json(web.read_body(request))
     received_at = dt.datetime.now(dt.UTC)
+    buckets = request_buckets(settings, request, received_at)
     checked = check_event(document, 0, received_at, settings.retention_days)
+    if checked.too_large:
+        raise PayloadTooLarge(checked.errors["_schema"][0], {"limit_bytes": c.MAX_EVENT_BYTES})
     if checked.errors is not None:
         raise ValidationFailed("the event is not valid", checked.errors)
-    outcome = append_checked(settings, [checked], project_id, received_at, rid)
+    outcome = append_checked(settings, [checked], project_id, received_at, rid, buckets)
     status = "duplicate" if outcome.duplicates else "accepted"
     return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status})
 
@@ -144,14 +187,15 @@ def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Re
 @counted
 def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /events: a batch; per-event results, 400 only when no event was usable."""
-    project_id = auth.project_for_write_key(settings, request.headers, request.args)
+    project_id = auth.project_for_write_key(settings, request.headers, request.args, keyring.lookup_for(settings))
     events, batch_sent_at = split_batch(parse_json(web.read_body(request)))
     received_at = dt.datetime.now(dt.UTC)
+    buckets = request_buckets(settings, request, received_at)
     checked = check_batch(events, received_at, settings.retention_days, batch_sent_at)
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     if len(rejected) == len(checked):
         raise ValidationFailed("no event in the batch is valid", {"rejected": rejected}, events=len(rejected))
-    outcome = append_checked(settings, checked, project_id, received_at, rid)
+    outcome = append_checked(settings, checked, project_id, received_at, rid, buckets)
     body = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,

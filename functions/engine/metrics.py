@@ -7,11 +7,26 @@ import datetime as dt
 import flask
 import redis
 
-from engine import auth, clients, db, metric_logic, streams, web
+from engine import auth, clients, db, keyring, metric_logic, streams, web
 from engine.config import Settings
 from engine.logs import get_logger
 
 log = get_logger("engine.metrics")
+
+
+def cors_headers(settings: Settings, request: flask.Request) -> dict[str, str]:
+    """Metrics hold a company's data: only the origins in ANALYTICS_METRICS_ALLOWED_ORIGINS may
+    read them from a browser (the gateway's own page is same-origin and needs none)."""
+    origin = request.headers.get("Origin", "").rstrip("/")
+    if not origin or origin not in settings.metrics_allowed_origins:
+        return {"Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, X-Request-Id",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
 
 
 def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) -> dict:
@@ -43,7 +58,7 @@ def read_freshness(settings: Settings, now: dt.datetime) -> dict:
 
 
 def get_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers)
+    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
     now = dt.datetime.now(dt.UTC)
     body = clients.read(settings, "metrics", lambda conn: read_metrics(conn, project_id, now, settings))
     body["freshness"] = read_freshness(settings, now)
@@ -56,27 +71,27 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def get_per_minute(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers)
+    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
     first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
     rows = clients.read(settings, "metrics", lambda conn: db.per_minute(conn, project_id, first, until))
     return web.json_response(200, metric_logic.shape_per_minute(rows, first, until), NO_STORE)
 
 
 def get_elements(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers)
+    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
     first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
     rows = clients.read(settings, "metrics", lambda conn: db.recent_elements(conn, project_id, first, until, settings.top_elements))
     return web.json_response(200, metric_logic.shape_elements(rows, first, until), NO_STORE)
 
 
 def get_heatmap(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers)
+    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
     since, until = metric_logic.window(dt.datetime.now(dt.UTC), metric_logic.HEATMAP_SECONDS)
     rows = clients.read(settings, "metrics", lambda conn: db.heatmap(conn, project_id, since, until))
     return web.json_response(200, metric_logic.shape_heatmap(rows, since, until), NO_STORE)
 
 
 def get_users(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers)
+    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
     rows, events, users = clients.read(settings, "metrics", lambda conn: db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS))
     return web.json_response(200, metric_logic.shape_users(rows, events, users), NO_STORE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from engine import constants as c
 
@@ -25,11 +25,45 @@ class JsonObject(fields.Dict):
         super().__init__(keys=fields.String(), **kwargs)
 
 
+def properties_problem(value, depth: int = 1) -> str | None:
+    """Why a properties object breaks the limits (nesting, keys per object, key length), or None."""
+    if depth > c.MAX_PROPERTIES_DEPTH:
+        return f"properties nest deeper than {c.MAX_PROPERTIES_DEPTH} levels"
+    children = []
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not MIN_NUMBER <= value <= MAX_NUMBER:
+        return f"a number in properties lies outside {MIN_NUMBER}..{MAX_NUMBER}"
+    if isinstance(value, dict):
+        if len(value) > c.MAX_PROPERTIES_KEYS:
+            return f"an object in properties has {len(value)} keys; the limit is {c.MAX_PROPERTIES_KEYS}"
+        for key, child in value.items():
+            if len(key) > c.MAX_PROPERTY_KEY_CHARS:
+                return f"a key in properties is {len(key)} characters long; the limit is {c.MAX_PROPERTY_KEY_CHARS}"
+            children.append(child)
+    elif isinstance(value, list):
+        children = value
+    for child in children:
+        problem = properties_problem(child, depth + 1 if isinstance(child, (dict, list)) else depth)
+        if problem:
+            return problem
+    return None
+
+
+def _check_properties(value) -> None:
+    problem = properties_problem(value) if value is not None else None
+    if problem:
+        raise ValidationError(problem)
+
+
+NO_NUL = "^[^\\x00]*$"
+NUL_MESSAGE = "contains a NUL character (\\u0000), which cannot be stored"
+MIN_NUMBER, MAX_NUMBER = c.MIN_JSON_INT, c.MAX_JSON_INT
+
+
 def _text(max_chars: int, required: bool) -> fields.String:
     return fields.String(
         required=required,
         allow_none=not required,
-        validate=validate.Length(min=1, max=max_chars),
+        validate=[validate.Length(min=1, max=max_chars), validate.Regexp(NO_NUL, error=NUL_MESSAGE)],
     )
 
 
@@ -55,7 +89,7 @@ class EventSchema(Schema):
     sent_at = _moment()
     event_id = fields.UUID(allow_none=True)
     session_id = _text(c.MAX_SESSION_ID_CHARS, required=False)
-    properties = JsonObject(allow_none=True)
+    properties = JsonObject(allow_none=True, validate=_check_properties)
 
 
 EVENT_SCHEMA = EventSchema()

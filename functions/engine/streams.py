@@ -38,22 +38,62 @@ class Backpressure(Exception):
     """The stream holds more undrained entries than max_backlog: nothing was appended."""
 
 
-# Appends events whose id was not seen within the dedupe window, atomically per event.
-# The mark is written after the XADD: if the script died between the two, a retry would
-# append again and PostgreSQL's unique event id absorbs the copy; the other order could
-# mark an event seen that was never appended, and lose it.
-# Backpressure is decided here, in the same atomic step as the append, so that concurrent
-# requests cannot together push the backlog past its limit; nothing is ever trimmed.
-# KEYS: stream, counters. ARGV: dedupe TTL seconds, seen prefix, max backlog, then
-# (dedupe id, payload) pairs, the dedupe id empty for server-generated ids.
-# Returns per event the entry id, or 0 for a duplicate.
+class RateLimited(Exception):
+    """A token bucket lacks tokens for this request: nothing was appended."""
+
+    def __init__(self, retry_after_ms: int, which: str):
+        super().__init__(f"rate limited by the {which} limit; retry in {retry_after_ms} ms")
+        self.retry_after_ms, self.which = retry_after_ms, which
+
+
+# Appends events, in one atomic step: rate limits, then backpressure, then the append.
+# - Rate limits are token buckets (per write key, per client address) refilled at `rate`
+#   events/s up to `burst`; a request takes one token per event, all or nothing.
+# - Backpressure: nothing is appended when the backlog would pass its limit; nothing is
+#   ever trimmed. Deciding both here means concurrent requests cannot overrun either.
+# - Dedupe: an event whose client id was seen within the window is not appended again.
+#   The mark is written after the XADD: if the script died between the two, a retry would
+#   append again and PostgreSQL's unique event id absorbs the copy; the other order could
+#   mark an event seen that was never appended, and lose it.
+# KEYS: stream, counters, key bucket, address bucket. ARGV: dedupe TTL seconds, seen prefix,
+# max backlog, key rate, key burst, address rate, address burst, then (dedupe id, payload)
+# pairs, the dedupe id empty for server-generated ids. Returns per event the entry id, or 0
+# for a duplicate.
 _APPEND_SCRIPT = """
-local pairs = (#ARGV - 3) / 2
-if redis.call('XLEN', KEYS[1]) + pairs > tonumber(ARGV[3]) then
+local n = (#ARGV - 7) / 2
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local function peek(bucket, rate, burst)
+  if rate <= 0 then return 0, 0 end
+  local state = redis.call('HMGET', bucket, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000) end
+  if tokens < n then return tokens, math.ceil((n - tokens) * 1000 / rate) end
+  return tokens, 0
+end
+local key_rate, key_burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+local ip_rate, ip_burst = tonumber(ARGV[6]), tonumber(ARGV[7])
+local key_tokens, key_wait = peek(KEYS[3], key_rate, key_burst)
+local ip_tokens, ip_wait = peek(KEYS[4], ip_rate, ip_burst)
+if key_wait > 0 or ip_wait > 0 then
+  local which = 'key'
+  if ip_wait > key_wait then which = 'address' end
+  return redis.error_reply('RATELIMIT ' .. math.max(key_wait, ip_wait) .. ' ' .. which)
+end
+if redis.call('XLEN', KEYS[1]) + n > tonumber(ARGV[3]) then
   return redis.error_reply('BACKLOG the stream holds more undrained events than its limit')
 end
+local function spend(bucket, tokens, rate, burst)
+  if rate > 0 then
+    redis.call('HSET', bucket, 'tokens', tokens - n, 'at', now)
+    redis.call('PEXPIRE', bucket, math.ceil(burst * 1000 / rate) + 1000)
+  end
+end
+spend(KEYS[3], key_tokens, key_rate, key_burst)
+spend(KEYS[4], ip_tokens, ip_rate, ip_burst)
 local out, accepted, duplicates = {}, 0, 0
-for i = 4, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local dedupe_id = ARGV[i]
   local mark = ARGV[2] .. dedupe_id
   if dedupe_id ~= '' and redis.call('EXISTS', mark) == 1 then
@@ -89,29 +129,40 @@ def append_events(
     dedupe_seconds: int,
     max_backlog: int,
     fsync_timeout_ms: int | None = None,
+    buckets=None,
 ) -> list[bytes | None]:
     """Append (dedupe_id, payload) items to the stream; None marks a duplicate.
 
-    Raises Backpressure (appending nothing) when the backlog would pass max_backlog. With
+    Raises RateLimited when a bucket (ratelimit.Buckets) lacks tokens, and Backpressure when
+    the backlog would pass max_backlog; either way nothing is appended. With
     fsync_timeout_ms, also waits (WAITAOF, on the same connection, in the same round trip)
     until the append is fsynced, raising NotFsynced if it is not in time.
     Never trims: MAXLEN would silently delete entries no drain has read yet.
     """
     if not items:
         return []
-    argv: list = [dedupe_seconds, keys.seen_prefix, max_backlog]
+    if buckets is None:
+        limits, bucket_keys = [0, 0, 0, 0], [keys.counters, keys.counters]
+    else:
+        limits = [buckets.key_rate, buckets.key_burst, buckets.ip_rate, buckets.ip_burst]
+        bucket_keys = [buckets.key_bucket, buckets.ip_bucket]
+    argv: list = [dedupe_seconds, keys.seen_prefix, max_backlog, *limits]
     for dedupe_id, payload in items:
         argv.extend((dedupe_id, payload))
     script = client.register_script(_APPEND_SCRIPT)
     try:
         with client.pipeline(transaction=False) as pipe:
-            script(keys=[keys.stream, keys.counters], args=argv, client=pipe)
+            script(keys=[keys.stream, keys.counters, *bucket_keys], args=argv, client=pipe)
             if fsync_timeout_ms is not None:
                 pipe.execute_command("WAITAOF", 1, 0, fsync_timeout_ms)
             replies = pipe.execute()
     except redis.ResponseError as exc:
-        if server_error(exc).startswith("BACKLOG"):
-            raise Backpressure(server_error(exc)) from None
+        message = server_error(exc)
+        if message.startswith("BACKLOG"):
+            raise Backpressure(message) from None
+        if message.startswith("RATELIMIT"):
+            _, wait_ms, which = message.split()
+            raise RateLimited(int(wait_ms), which) from None
         raise
     if fsync_timeout_ms is not None and int(replies[1][0]) < 1:
         raise NotFsynced(f"the append was not fsynced within {fsync_timeout_ms} ms")

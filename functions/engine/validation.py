@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,12 @@ class Checked:
     index: int
     event: dict | None
     errors: dict | None
+    too_large: bool = False
+
+
+def event_bytes(item: dict) -> int:
+    """The size of an event as compact JSON (what its 32 KB limit counts)."""
+    return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def _merge(into: dict, more: dict) -> dict:
@@ -68,6 +75,11 @@ def check_event(item: Any, index: int, received_at: dt.datetime, retention_days:
     """Validate one raw event; never raises for bad input, reports it instead."""
     if not isinstance(item, dict):
         return Checked(index, None, {"_schema": ["an event must be a JSON object"]})
+    size = event_bytes(item)
+    if size > c.MAX_EVENT_BYTES:
+        return Checked(
+            index, None, {"_schema": [f"the event is {size} bytes as JSON; the limit is {c.MAX_EVENT_BYTES} bytes"]}, too_large=True
+        )
     errors = unsafe_values(item)
     if batch_sent_at is not None and "sent_at" not in item:
         item = {**item, "sent_at": batch_sent_at}
@@ -78,10 +90,15 @@ def check_event(item: Any, index: int, received_at: dt.datetime, retention_days:
         return Checked(index, None, _merge(errors, messages))
     if errors:
         return Checked(index, None, errors)
-    try:
-        moment = correct_time(event.get("timestamp"), event.get("sent_at"), received_at)
-    except OverflowError:
-        return Checked(index, None, {"timestamp": ["cannot be corrected by sent_at: out of range"]})
+    for name in ("timestamp", "sent_at"):
+        # PostgreSQL refuses offsets beyond +-15:59 that Python accepts (up to 24 h): the
+        # instant is what counts, so it is kept in UTC.
+        if event.get(name) is not None:
+            try:
+                event[name] = event[name].astimezone(dt.UTC)
+            except OverflowError:
+                return Checked(index, None, {name: ["is out of range once moved to UTC"]})
+    moment = correct_time(event.get("timestamp"), event.get("sent_at"), received_at)
     problem = time_problem(moment, received_at, retention_days)
     if problem:
         return Checked(index, None, {"timestamp": [problem]})

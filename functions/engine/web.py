@@ -28,7 +28,8 @@ RETRY_AFTER_SECONDS = 5
 
 
 def json_response(status: int, body, headers: dict[str, str] | None = None) -> flask.Response:
-    response = flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
+    # Error details may be keyed by list positions (ints): JSON wants them as strings.
+    response = flask.Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -61,14 +62,21 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
 
 
 def dispatch(
-    request: flask.Request, routes: dict[tuple[str, str], Handler], function: str, cors: dict[str, str] | None = None
+    request: flask.Request,
+    routes: dict[tuple[str, str], Handler],
+    function: str,
+    cors: Callable[[flask.Request], dict[str, str]] | None = None,
 ) -> flask.Response:
-    """Route a request to its handler; every failure becomes the JSON error shape."""
+    """Route a request to its handler; every failure becomes the JSON error shape.
+
+    cors(request) gives the CORS headers this request may have ({} for none); a preflight
+    (OPTIONS) on a known path is answered 204 with them, and the browser decides.
+    """
     rid = request_id(request)
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
     try:
-        if request.method == "OPTIONS" and cors is not None and any(p == path for _, p in routes):
+        if request.method == "OPTIONS" and any(p == path for _, p in routes):
             response = flask.Response(status=204)
         else:
             handler = routes.get((request.method, path))
@@ -92,7 +100,7 @@ def dispatch(
             log.warning("dependency unavailable", extra={"function": function, "path": path, "request_id": rid, "error": str(exc)[:300]})
         response = error_response(mapped)
     response.headers["X-Request-Id"] = rid
-    for name, value in (cors or {}).items():
+    for name, value in (cors(request) if cors else {}).items():
         response.headers[name] = value
     log.debug(
         "request",

@@ -57,8 +57,8 @@ class RunningStack:
 
     def start(self, timeout: float = 120) -> RunningStack:
         started = time.monotonic()
-        self.out = open(self.out_path, "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=self.env, stdout=self.out, stderr=subprocess.STDOUT)
+        with open(self.out_path, "w") as out:  # the child keeps its own descriptor
+            self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if READY_LINE in self.output():
@@ -96,7 +96,6 @@ class RunningStack:
         started = time.monotonic()
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=timeout)
-        self.out.close()
         return time.monotonic() - started
 
     def stop(self) -> None:
@@ -107,8 +106,6 @@ class RunningStack:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if not self.out.closed:
-            self.out.close()
 
 
 def call(method: str, url: str, body: dict | None = None, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict]:

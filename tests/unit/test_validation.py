@@ -72,6 +72,25 @@ def test_optional_fields_are_kept():
     assert result.event["properties"] == {"plan": "pro", "n": [1, {"a": None}]}
 
 
+@pytest.mark.parametrize(
+    ("timestamp", "utc"),
+    [
+        ("2026-03-01T10:00:00-21:41", dt.datetime(2026, 3, 2, 7, 41, tzinfo=dt.UTC)),
+        ("2026-03-01T10:00:00+05:30", dt.datetime(2026, 3, 1, 4, 30, tzinfo=dt.UTC)),
+        ("0460-01-11T10:16:04-22:35", dt.datetime(460, 1, 12, 8, 51, 4, tzinfo=dt.UTC)),
+    ],
+)
+def test_times_are_kept_in_utc_whatever_the_offset(timestamp, utc):
+    result = check({**SEED_EVENT, "timestamp": timestamp})
+    assert result.event["timestamp"] == utc
+    assert result.event["timestamp"].utcoffset() == dt.timedelta(0)
+
+
+def test_a_time_that_overflows_in_utc_is_refused():
+    result = check({**SEED_EVENT, "timestamp": "0001-01-01T00:00:00+05:00"})
+    assert result.errors == {"timestamp": ["is out of range once moved to UTC"]}
+
+
 def test_naive_timestamp_is_utc():
     assert check({**SEED_EVENT, "timestamp": "2026-03-01T11:00:00"}).event["moment"] == dt.datetime(2026, 3, 1, 11, tzinfo=dt.UTC)
 
@@ -102,9 +121,12 @@ def test_retention_refuses_expired_times():
     assert result.errors == {"timestamp": ["is older than the retention period of 30 days"]}
 
 
-def test_absurd_skew_is_an_error_not_a_crash():
+def test_absurd_skew_is_ignored_not_a_crash():
+    # A sent_at that would move the event before year 1 is nonsense: the timestamp stands.
     result = check({**SEED_EVENT, "timestamp": "0001-01-01T00:00:00Z", "sent_at": "9999-12-31T00:00:00Z"})
-    assert result.errors == {"timestamp": ["cannot be corrected by sent_at: out of range"]}
+    assert result.errors is None
+    assert result.event["moment"] == dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    assert result.event["sent_at"] == dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(

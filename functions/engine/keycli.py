@@ -1,0 +1,96 @@
+"""Projects and their keys, from the command line (make key, make rotate-key, make keys).
+
+    python -m engine.keycli create NAME                  # a project with a new write and read key
+    python -m engine.keycli rotate PROJECT write|read [--grace-hours 24]
+    python -m engine.keycli list
+
+Keys are printed once and stored only as hashes: a lost key is replaced by rotating it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from engine import apikeys, config, db, logs
+from engine import constants as c
+from engine.errors import EngineError
+
+
+def create_project_keys(conn, name: str) -> tuple[int, dict[str, str]]:
+    """A new project with one key of each kind; returns its id and the keys (shown once)."""
+    with db.transaction(conn):
+        if db.project_id_named(conn, name) is not None:
+            raise EngineError(f"a project named {name!r} exists already; rotate its keys instead")
+        project_id = db.create_project(conn, name)
+        keys = {kind: apikeys.new_key(kind) for kind in apikeys.KINDS}
+        for kind, key in keys.items():
+            db.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
+    return project_id, keys
+
+
+def rotate_key(conn, project_id: int, kind: str, grace: dt.timedelta, now: dt.datetime) -> str:
+    """A new key of this kind; the project's current ones stop working after the grace period."""
+    if kind not in apikeys.KINDS:
+        raise EngineError(f"kind must be one of {', '.join(apikeys.KINDS)}")
+    key = apikeys.new_key(kind)
+    with db.transaction(conn):
+        if not conn.run("SELECT 1 FROM projects WHERE id = :id", id=project_id):
+            raise EngineError(f"no project {project_id}")
+        db.expire_api_keys(conn, project_id, kind, now + grace)
+        db.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
+    return key
+
+
+def register_configured_keys(conn, write_key: str | None, read_key: str | None) -> None:
+    """Record the default project's configured keys (hashed), so that listings show them."""
+    for kind, key in (("write", write_key), ("read", read_key)):
+        if key:
+            db.insert_api_key(conn, c.DEFAULT_PROJECT_ID, kind, apikeys.key_hash(key), apikeys.shown(key))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logs.configure()
+    parser = argparse.ArgumentParser(prog="python -m engine.keycli", description="Projects and their API keys")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="create a project with a write key and a read key")
+    create.add_argument("name")
+    rotate = sub.add_parser("rotate", help="replace a project's key of one kind")
+    rotate.add_argument("project", type=int)
+    rotate.add_argument("kind", choices=apikeys.KINDS)
+    rotate.add_argument("--grace-hours", type=float, default=24.0, help="how long the old key keeps working (default 24)")
+    sub.add_parser("list", help="projects and their keys (first characters only)")
+    args = parser.parse_args(argv)
+    try:
+        settings = config.get_settings().require("database_url")
+        conn = db.connect(settings.database_url, application_name="analytics-keys", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    except (EngineError, db.InterfaceError) as exc:
+        print(f"keys: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.command == "create":
+            project_id, keys = create_project_keys(conn, args.name)
+            print(f"project {project_id} ({args.name}) created. Keep these; they are not shown again.")
+            print(f"  write key  {keys['write']}   (X-Write-Key; may appear in web pages)")
+            print(f"  read key   {keys['read']}   (Authorization: Bearer; secret)")
+        elif args.command == "rotate":
+            now = dt.datetime.now(dt.UTC)
+            key = rotate_key(conn, args.project, args.kind, dt.timedelta(hours=args.grace_hours), now)
+            until = (now + dt.timedelta(hours=args.grace_hours)).isoformat(timespec="seconds")
+            print(f"new {args.kind} key for project {args.project}: {key}")
+            print(f"  the previous {args.kind} key(s) keep working until {until}")
+        else:
+            for project_id, name, kind, prefix, created, expires in db.list_api_keys(conn):
+                state = "" if expires is None else f"  expires {expires.isoformat(timespec='seconds')}"
+                print(f"{project_id:>4}  {name:<20} {kind or '-':<6} {(prefix + '…') if prefix else '-':<12} {created or ''}{state}")
+    except (EngineError, db.DatabaseError) as exc:
+        print(f"keys: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Each process's view of the API keys: hash -> (project, kind, expiry), loaded from PostgreSQL.
+
+Ingest must keep answering while PostgreSQL is down, and a wrong key must not cost a query,
+so lookups are in memory. The ring reloads every KEYRING_REFRESH_SECONDS, and at most every
+KEYRING_MISS_RELOAD_SECONDS when a key it does not know is presented (so a key created a
+moment ago works at once, and a flood of wrong keys costs one query per interval). When a
+reload fails the last good ring stays in use; with none at all, keys cannot be checked and
+the caller answers 503, never 401 for a key that may be valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from engine import db
+from engine.config import Settings
+from engine.logs import get_logger
+
+log = get_logger("engine.keyring")
+
+KEYRING_REFRESH_SECONDS = 30.0
+KEYRING_MISS_RELOAD_SECONDS = 5.0
+
+
+class KeysUnavailable(Exception):
+    """No key list could be loaded yet (PostgreSQL unreachable since this process started)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    project_id: int
+    kind: str
+    expires_at: dt.datetime | None
+
+    def valid(self, now: dt.datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+class KeyRing:
+    def __init__(self, load, clock=time.monotonic):
+        self._load = load
+        self._clock = clock
+        self._reloading = threading.Lock()
+        self._grants: dict[bytes, Grant] | None = None
+        self._loaded_at = float("-inf")
+        self._tried_at = float("-inf")
+
+    def _reload(self, wait: bool, older_than: float) -> None:
+        """Reload unless another thread is at it (then wait only if asked) or it just happened."""
+        if not self._reloading.acquire(blocking=wait):
+            return
+        try:
+            if self._clock() - self._tried_at < older_than:
+                return  # another thread reloaded while this one waited
+            self._tried_at = self._clock()
+            try:
+                rows = self._load()
+            except Exception as exc:
+                log.warning("key list not reloaded; keeping the last one", extra={"error": str(exc)[:200]})
+                return
+            self._grants = {h: Grant(p, k, e) for h, p, k, e in rows}
+            self._loaded_at = self._clock()
+        finally:
+            self._reloading.release()
+
+    def lookup(self, key_hash: bytes, kind: str, now: dt.datetime) -> int | None:
+        """The project a key of this kind opens now, or None; KeysUnavailable if it cannot tell."""
+        if self._grants is None:
+            self._reload(wait=True, older_than=0.0)
+        elif self._clock() - self._loaded_at > KEYRING_REFRESH_SECONDS:
+            self._reload(wait=False, older_than=1.0)
+        grants = self._grants
+        if grants is None:
+            raise KeysUnavailable("the key list could not be loaded from PostgreSQL")
+        grant = grants.get(key_hash)
+        if grant is None and self._clock() - self._tried_at > KEYRING_MISS_RELOAD_SECONDS:
+            self._reload(wait=True, older_than=KEYRING_MISS_RELOAD_SECONDS)
+            grant = (self._grants or {}).get(key_hash)
+        if grant is not None and grant.kind == kind and grant.valid(now):
+            return grant.project_id
+        return None
+
+
+def load_keys(settings: Settings) -> list:
+    """One short-lived connection with a short timeout: a reload must never stall ingest for long."""
+    conn = db.connect(settings.database_url, application_name="analytics-keys", statement_timeout_ms=2000, io_timeout_seconds=2)
+    try:
+        return db.active_api_keys(conn)
+    finally:
+        conn.close()
+
+
+_rings: dict[str, KeyRing] = {}
+_rings_lock = threading.Lock()
+
+
+def ring_for(settings: Settings) -> KeyRing:
+    """The process's key ring for this database."""
+    ring = _rings.get(settings.database_url)
+    if ring is None:
+        with _rings_lock:
+            ring = _rings.get(settings.database_url)
+            if ring is None:
+                ring = KeyRing(lambda: load_keys(settings))
+                _rings[settings.database_url] = ring
+    return ring
+
+
+def reset() -> None:
+    with _rings_lock:
+        _rings.clear()
+
+
+def lookup_for(settings: Settings):
+    """The lookup auth needs: (key_hash, kind) -> project id or None, against this process's ring."""
+    ring = ring_for(settings)
+    return lambda key_hash, kind: ring.lookup(key_hash, kind, dt.datetime.now(dt.UTC))

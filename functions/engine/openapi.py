@@ -1,0 +1,197 @@
+"""The OpenAPI 3.1 document, generated from the marshmallow schemas (apispec), served at /openapi.json.
+
+One table of operations; a test checks it against the functions' route tables, so the
+document cannot drift from what is served.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import flask
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from engine import api_schemas as a
+from engine import constants as c
+from engine import web
+from engine.schemas import MAX_NUMBER, MIN_NUMBER, NO_NUL, EventSchema, JsonObject
+
+VERSION = "1.0.0"
+WRITE = [{"writeKey": []}, {"writeKeyQuery": []}, {"writeKeyBasic": []}]
+READ = [{"readKey": []}]
+TASK = [{"taskToken": []}]
+PUBLIC: list = []
+
+# (method, path, summary, security, request schema, {status: response schema}, tag)
+INGEST_ERRORS = (400, 401, 413, 415, 429, 503)
+READ_ERRORS = (401, 503)
+TASK_ERRORS = (401, 503)
+OPERATIONS = [
+    ("post", "/event", "Send one event", WRITE, "Event", {202: "Accepted"}, INGEST_ERRORS, "ingest"),
+    (
+        "post",
+        "/events",
+        "Send up to 500 events (an array, or {events, sent_at}); invalid ones are rejected per index",
+        WRITE,
+        "EventBatch",
+        {202: "BatchResult"},
+        INGEST_ERRORS,
+        "ingest",
+    ),
+    (
+        "get",
+        "/metrics",
+        "The headline numbers of the recent window, all-time figures, freshness",
+        READ,
+        None,
+        {200: "Metrics"},
+        READ_ERRORS,
+        "metrics",
+    ),
+    ("get", "/metrics/per-minute", "Events and users per minute over the last hour", READ, None, {200: "Series"}, READ_ERRORS, "metrics"),
+    ("get", "/metrics/elements", "Top elements over the last hour", READ, None, {200: "Series"}, READ_ERRORS, "metrics"),
+    (
+        "get",
+        "/metrics/heatmap",
+        "Events by weekday and hour (UTC) over the last 7 days",
+        READ,
+        None,
+        {200: "Series"},
+        READ_ERRORS,
+        "metrics",
+    ),
+    ("get", "/metrics/users", "The most engaged users, and all-time totals", READ, None, {200: "Series"}, READ_ERRORS, "metrics"),
+    ("post", "/tasks/stream-drain", "One drain invocation (called by the scheduler)", TASK, None, {200: "Drain"}, TASK_ERRORS, "tasks"),
+    (
+        "post",
+        "/tasks/view-refresh",
+        "Refresh the materialized views (called by the scheduler)",
+        TASK,
+        None,
+        {200: "Refresh"},
+        TASK_ERRORS,
+        "tasks",
+    ),
+    ("get", "/healthz", "Liveness and dependency checks (each function)", PUBLIC, None, {200: "Health"}, (503,), "operations"),
+    (
+        "get",
+        "/internal/metrics",
+        "Ops counters in Prometheus text format (each function)",
+        TASK,
+        None,
+        {200: "text"},
+        TASK_ERRORS,
+        "operations",
+    ),
+    ("get", "/openapi.json", "This document", PUBLIC, None, {200: "document"}, (), "operations"),
+]
+
+
+def _response(schema: str) -> dict:
+    if schema == "text":
+        return {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if schema == "document":
+        return {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _error(status: int) -> dict:
+    descriptions = {
+        400: "bad input; details name the fields (for a batch, per index)",
+        401: "no key, or a wrong one",
+        413: "too large: body, event, batch, or a request larger than the rate limit's burst",
+        415: "not application/json (or text/plain) or an unknown Content-Encoding",
+        429: "rate limited: retry after Retry-After",
+        503: "a dependency is down or the pipeline is behind: retry after Retry-After",
+    }
+    return {"description": descriptions[status], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def json_value(level: int) -> dict:
+    """What a value inside properties may be at this nesting level: the limits of schemas.py, as JSON Schema."""
+    options = [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "number", "minimum": MIN_NUMBER, "maximum": MAX_NUMBER},
+        {"type": "boolean"},
+        {"type": "null"},
+    ]
+    if level <= c.MAX_PROPERTIES_DEPTH:
+        options += [{"type": "array", "items": json_value(level + 1)}, json_object(level)]
+    return {"anyOf": options}
+
+
+def json_object(level: int) -> dict:
+    return {
+        "type": "object",
+        "maxProperties": c.MAX_PROPERTIES_KEYS,
+        "propertyNames": {"maxLength": c.MAX_PROPERTY_KEY_CHARS, "pattern": NO_NUL},
+        "additionalProperties": json_value(level + 1),
+    }
+
+
+def properties_attribute(self, field, ret, **kwargs) -> dict:
+    """apispec hook: a JsonObject field is documented with its limits, not as any object."""
+    if isinstance(field, JsonObject):
+        schema = json_object(1)
+        return {
+            **schema,
+            "type": ["object", "null"] if field.allow_none else "object",
+            "additionalProperties": schema["additionalProperties"],
+        }
+    return {}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Analytics engine",
+        version=VERSION,
+        openapi_version="3.1.0",
+        plugins=[plugin],
+        info={"description": "Real-time user-behaviour analytics. Limits and keys: README, Security."},
+    )
+    plugin.converter.add_attribute_function(properties_attribute)
+    spec.components.security_scheme("writeKey", {"type": "apiKey", "in": "header", "name": "X-Write-Key"})
+    spec.components.security_scheme("writeKeyQuery", {"type": "apiKey", "in": "query", "name": "key"})
+    spec.components.security_scheme("writeKeyBasic", {"type": "http", "scheme": "basic", "description": "the write key as the username"})
+    spec.components.security_scheme("readKey", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("taskToken", {"type": "http", "scheme": "bearer"})
+    for name, schema in (
+        ("Event", EventSchema),
+        ("BatchObject", a.BatchObjectSchema),
+        ("Accepted", a.AcceptedSchema),
+        ("BatchResult", a.BatchResultSchema),
+        ("Error", a.ErrorSchema),
+        ("Metrics", a.MetricsSchema),
+        ("Series", a.SeriesSchema),
+        ("Drain", a.DrainSchema),
+        ("Refresh", a.RefreshSchema),
+        ("Health", a.HealthSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    spec.components.schema(
+        "EventBatch",
+        component={
+            "oneOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "minItems": 1},
+                {"$ref": "#/components/schemas/BatchObject"},
+            ]
+        },
+    )
+    for method, path, summary, security, request, answers, errors, tag in OPERATIONS:
+        operation = {"summary": summary, "tags": [tag], "security": security, "responses": {}}
+        if request:
+            ref = {"$ref": f"#/components/schemas/{request}"}
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
+        for status, schema in answers.items():
+            operation["responses"][str(status)] = _response(schema)
+        for status in errors:
+            operation["responses"][str(status)] = _error(status)
+        spec.path(path=path, operations={method: operation})
+    return spec.to_dict()
+
+
+def get_openapi(settings, request: flask.Request, rid: str) -> flask.Response:
+    return web.json_response(200, document())
