@@ -33,6 +33,6 @@ def batch_bodies(count: int, size: int, timestamp: str | None) -> list[bytes]:
     return [orjson.dumps([make_event(b * size + i, timestamp) for i in range(size)]) for b in range(count)]
 
 
-def single_bodies_at(i: int, timestamp: str | None) -> bytes:
-    """The body of the i-th POST /event."""
-    return orjson.dumps(make_event(i, timestamp))
+def batch_bodies_at(i: int, size: int, timestamp: str | None) -> bytes:
+    """The body of the i-th POST /events of `size` events."""
+    return orjson.dumps([make_event(i * size + j, timestamp) for j in range(size)])

@@ -116,7 +116,8 @@ def run(plan: Plan, generator: str, phases: list[str]) -> int:
             for phase in phases:
                 meter = CpuMeter()
                 try:
-                    figures += PHASES[phase](bench)
+                    for figure in PHASES[phase](bench):  # figures measured before a failure are kept
+                        figures.append(figure)
                 except Exception as exc:
                     failures[phase] = f"{type(exc).__name__}: {exc}"
                     bench.say(f"!! {phase} failed: {failures[phase]}")

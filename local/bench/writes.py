@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 from local.bench import bodies, stats
 from local.bench.context import Bench
@@ -152,7 +153,8 @@ def measure_ceiling(bench: Bench, driven: float | None) -> Figure:
     )
 
 
-def measure(bench: Bench) -> list[Figure]:
+def measure(bench: Bench) -> Iterator[Figure]:
     single, hello_rps = measure_single(bench)
-    ceiling = measure_ceiling(bench, hello_rps)
-    return [single, measure_batch(bench), ceiling]
+    yield single
+    yield measure_ceiling(bench, hello_rps)
+    yield measure_batch(bench)

@@ -63,8 +63,8 @@ def test_bodies_are_valid_events_and_deterministic():
     assert len(batch) == 100
     assert {"user_id", "action", "element", "duration", "timestamp", "session_id"} == set(batch[0])
     assert bodies.single_bodies(3, None) == bodies.single_bodies(3, None)
-    assert "timestamp" not in orjson.loads(bodies.single_bodies_at(7, None))
-    assert orjson.loads(bodies.single_bodies_at(7, None)) == orjson.loads(bodies.single_bodies(8, None)[7])
+    assert "timestamp" not in orjson.loads(bodies.batch_bodies_at(7, 10, None))[0]
+    assert bodies.batch_bodies_at(1, 100, "2026-01-01T00:00:00Z") == bodies.batch_bodies(2, 100, "2026-01-01T00:00:00Z")[1]
 
 
 def test_quick_is_smaller_and_shorter_than_full():
