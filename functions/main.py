@@ -13,7 +13,7 @@ from functools import partial
 
 import functions_framework
 
-from engine import config, health, logs, openapi, opsmetrics, tasks, web
+from engine import config, health, logs, openapi, opsmetrics, segment_api, tasks, web
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 
@@ -35,6 +35,7 @@ INGEST_ROUTES = {
     ("GET", "/healthz"): _health("ingest", "redis"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
     ("GET", "/openapi.json"): _bind(openapi.get_openapi),
+    **segment_api.routes(_bind),
 }
 METRICS_ROUTES = {
     ("GET", "/metrics"): _bind(metrics_pipeline.get_metrics),

@@ -36,6 +36,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
         "/tasks/stream-drain": ("stream-drain", settings.drain_url),
         "/tasks/view-refresh": ("view-refresh", settings.refresh_url),
         "/openapi.json": ("ingest", settings.ingest_url),
+        "/v1": ("ingest", settings.ingest_url),  # Segment's tracking API
     }
 
 

@@ -87,7 +87,7 @@ def clean_state(request):
         return
     settings = request.getfixturevalue("settings")
     connection = db.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
-    connection.run("TRUNCATE events, event_ids, dead_letters, task_runs")
+    connection.run("TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links")
     connection.run("DELETE FROM api_keys WHERE project_id <> 1")
     connection.run("DELETE FROM projects WHERE id <> 1")
     for view in ("user_engagement", "activity_heatmap", "element_rankings"):

@@ -39,6 +39,31 @@ class BatchObjectSchema(Schema):
     sent_at = fields.AwareDateTime(allow_none=True)
 
 
+class SegmentResultSchema(Schema):
+    success = fields.Boolean(required=True)
+    accepted = fields.Integer(required=True)
+    duplicates = fields.Integer(required=True)
+    rejected = fields.List(fields.Nested(RejectedEventSchema), required=True)
+
+
+class SegmentErrorSchema(Schema):
+    success = fields.Boolean(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class SegmentBatchSchema(Schema):
+    class Meta:
+        unknown = "include"
+
+    batch = fields.List(fields.Dict(), required=True, metadata={"minItems": 1})
+    context = fields.Dict(allow_none=True)
+    integrations = fields.Dict(allow_none=True)
+    sentAt = fields.AwareDateTime(allow_none=True)
+    writeKey = fields.String(allow_none=True)
+
+
 class ElementCountSchema(Schema):
     element = fields.String(required=True)
     count = fields.Integer(required=True)
@@ -81,6 +106,7 @@ class DrainSchema(Schema):
     duplicates = fields.Integer(required=True)
     dead_lettered = fields.Integer(required=True)
     reclaimed = fields.Integer(required=True)
+    identities = fields.Integer(required=True, metadata={"description": "identify, group and alias operations applied"})
     retry_later = fields.Integer(required=True)
     backlog = fields.Integer(required=True)
     batches = fields.Integer(required=True)

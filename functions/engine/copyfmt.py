@@ -11,6 +11,12 @@ from engine import constants as c
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 _REQUIRED = ("event_id", "project_id", "user_id", "action", "timestamp", "received_at")
+OPERATIONS = ("identify", "group", "alias")
+_REQUIRED_BY_OPERATION = {
+    "identify": ("event_id", "project_id", "user_id", "at"),
+    "group": ("event_id", "project_id", "group_id", "user_id", "at"),
+    "alias": ("event_id", "project_id", "links", "at"),
+}
 
 
 class EntryError(ValueError):
@@ -30,7 +36,10 @@ def decode_entry(fields: dict) -> dict:
         raise EntryError("entry is not a JSON object")
     if event.get("v") != c.ENTRY_VERSION:
         raise EntryError(f"entry version {event.get('v')!r} is not {c.ENTRY_VERSION}")
-    missing = [k for k in _REQUIRED if event.get(k) is None]
+    kind = event.get("kind", "event")
+    if kind != "event" and kind not in OPERATIONS:
+        raise EntryError(f"entry kind {kind!r} is unknown")
+    missing = [k for k in _REQUIRED_BY_OPERATION.get(kind, _REQUIRED) if event.get(k) is None]
     if missing:
         raise EntryError(f"entry lacks {', '.join(missing)}")
     return event
@@ -79,6 +88,9 @@ def copy_row(stream_id: str, event: dict) -> str:
                 _text(event.get("session_id")),
                 _json(event.get("properties")),
                 _text(event.get("request_id")),
+                _text(event.get("anonymous_id")),
+                _json(event.get("context")),
+                _json(event.get("envelope")),
             )
         )
         + "\n"

@@ -257,6 +257,34 @@ def all_time(conn, project_id: int, limit: int) -> tuple[int, int, list[tuple[st
     return int(events), int(users), [(element, int(count)) for element, count in top]
 
 
+def apply_identity(conn, operation: dict) -> None:
+    """One identify, group or alias (and the links any message carries), idempotently."""
+    project_id = int(operation["project_id"])
+    kind = operation.get("kind", "event")
+    if kind == "identify":
+        traits = orjson.dumps(operation.get("traits") or {}).decode()
+        conn.run(QUERIES["upsert_user"], project_id=project_id, user_id=operation["user_id"], traits=traits, at=operation["at"])
+    elif kind == "group":
+        traits = orjson.dumps(operation.get("traits") or {}).decode()
+        conn.run(
+            QUERIES["upsert_group"],
+            project_id=project_id,
+            group_id=operation["group_id"],
+            user_id=operation["user_id"],
+            traits=traits,
+            at=operation["at"],
+        )
+    for alias, target in operation.get("links") or []:
+        conn.run(QUERIES["link_identity"], project_id=project_id, alias=alias, target=target)
+
+
+def apply_identities(conn, operations: list[dict]) -> None:
+    """Apply operations in one transaction (all or none)."""
+    with transaction(conn):
+        for operation in operations:
+            apply_identity(conn, operation)
+
+
 def active_api_keys(conn) -> list[tuple[bytes, int, str, object]]:
     """(key_hash, project_id, kind, expires_at) of every key that is or will be valid."""
     return [(bytes(h), int(p), k, e) for h, p, k, e in conn.run(QUERIES["active_api_keys"])]

@@ -34,6 +34,7 @@ class DrainReport:
     duplicates: int = 0
     dead_lettered: int = 0
     reclaimed: int = 0
+    identities: int = 0
     retry_later: int = 0
     backlog: int = 0
     batches: int = 0
@@ -67,8 +68,9 @@ def prepare(entry_id: bytes, fields: dict, deliveries: int) -> Item:
     item = Item(stream_id, fields.get(c.ENTRY_FIELD, b"") or b"", deliveries)
     try:
         item.event = copyfmt.decode_entry(fields)
-        item.day = copyfmt.event_day(item.event)
-        item.row = copyfmt.copy_row(stream_id, item.event).encode("utf-8")
+        if item.event.get("kind", "event") == "event":
+            item.day = copyfmt.event_day(item.event)
+            item.row = copyfmt.copy_row(stream_id, item.event).encode("utf-8")
     except copyfmt.EntryError as exc:
         item.error = str(exc)
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
@@ -110,13 +112,36 @@ def _load_isolating(conn, items: list[Item]) -> tuple[int, list[tuple[Item, str]
     return left + right, left_failed + right_failed
 
 
+def _apply_isolating(conn, items: list[Item]) -> list[tuple[Item, str]]:
+    """Apply identity operations together; if they fail on their data, one by one to find which."""
+    if not items:
+        return []
+    try:
+        db.apply_identities(conn, [i.event for i in items])
+        return []
+    except db.DatabaseError as exc:
+        if db.is_transient(exc):
+            raise
+        if len(items) == 1:
+            return [(items[0], db.server_message(exc))]
+    return [failure for item in items for failure in _apply_isolating(conn, [item])]
+
+
 def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: list[Item], now: dt.datetime, report: DrainReport) -> None:
     """Load one batch, dead-letter what must be, then acknowledge what is settled."""
-    loadable = [i for i in items if i.error is None]
+    loadable = [i for i in items if i.error is None and i.row is not None]
+    operations = [i for i in items if i.error is None and i.row is None]
     letters = [i for i in items if i.error is not None]
     _ensure_partitions(conn, {i.day for i in loadable}, now, settings)
     inserted, failed = _load_isolating(conn, loadable)
+    loaded = len(loadable) - len(failed)
     failed_ids = {item.stream_id for item, _ in failed}
+    # Users, groups and links: operations, and the links events carry (anonymousId + userId).
+    identities = operations + [i for i in loadable if i.stream_id not in failed_ids and i.event.get("links")]
+    identity_failed = _apply_isolating(conn, identities)
+    failed += identity_failed
+    failed_ids |= {item.stream_id for item, _ in identity_failed}
+    report.identities += len(identities) - len(identity_failed)
     for item, error in failed:
         item.error = error
         if item.deliveries >= settings.drain_max_deliveries:
@@ -133,8 +158,7 @@ def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: 
             "entry dead-lettered",
             extra={"stream_id": item.stream_id, "deliveries": item.deliveries, "error": item.error, **_trace(item)},
         )
-    settled = [i.stream_id for i in loadable if i.stream_id not in failed_ids] + [i.stream_id for i in letters]
-    loaded = len(loadable) - len(failed)
+    settled = [i.stream_id for i in loadable + operations if i.stream_id not in failed_ids] + [i.stream_id for i in letters]
     # Only now, with the rows and dead letters committed, may the entries leave the stream.
     streams.ack_and_delete(rclient, keys, settled, drained=inserted, drain_duplicates=loaded - inserted, dead_lettered=len(letters))
     if settled:

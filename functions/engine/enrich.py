@@ -54,10 +54,13 @@ def build_entry(
     received_at: dt.datetime,
     project_id: int,
     request_id: str,
+    extra: dict | None = None,
 ) -> bytes:
-    """The stream payload of one accepted event (JSON, versioned)."""
+    """The stream payload of one accepted event (JSON, versioned); extra adds the Segment fields
+    (anonymous_id, context, envelope)."""
     return orjson.dumps(
         {
+            **(extra or {}),
             "v": c.ENTRY_VERSION,
             "event_id": str(event_id),
             "project_id": project_id,

@@ -88,6 +88,16 @@ def request_buckets(settings: Settings, request: flask.Request, now: dt.datetime
     return ratelimit.buckets_for(settings, rclient, keys, apikeys.key_hash(presented), address, now)
 
 
+@dataclass(frozen=True)
+class Item:
+    """One stream entry to append: its input index, event id, dedupe id ('' if none), payload."""
+
+    index: int
+    event_id: str
+    dedupe_id: str
+    payload: bytes
+
+
 def append_checked(
     settings: Settings,
     checked: list[Checked],
@@ -97,18 +107,33 @@ def append_checked(
     buckets: ratelimit.Buckets | None = None,
 ) -> Outcome:
     """Append the valid events to the stream; duplicates of a recent event_id are not appended."""
-    items, ids = [], [None] * len(checked)
+    items = []
     for result in checked:
         if result.event is None:
             continue
         client_id = result.event.get("event_id")
         event_id = client_id or new_event_id()
-        ids[result.index] = str(event_id)
         payload = build_entry(
             result.event, event_id=event_id, moment=result.event["moment"], received_at=received_at, project_id=project_id, request_id=rid
         )
-        items.append((result.index, str(client_id) if client_id else "", payload))
+        items.append(Item(result.index, str(event_id), str(client_id) if client_id else "", payload))
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
+    return append_items(settings, items, len(checked), rejected, project_id, rid, buckets)
+
+
+def append_items(
+    settings: Settings,
+    items: list[Item],
+    total: int,
+    rejected: list[dict],
+    project_id: int,
+    rid: str,
+    buckets: ratelimit.Buckets | None,
+) -> Outcome:
+    """Append entries under the rate limits, backpressure and durability policy; count and log them."""
+    ids: list[str | None] = [None] * total
+    for item in items:
+        ids[item.index] = item.event_id
     largest = buckets.largest_request() if buckets is not None else None
     if largest is not None and len(items) > largest:
         raise PayloadTooLarge(
@@ -122,7 +147,7 @@ def append_checked(
         entry_ids = streams.append_events(
             rclient,
             keys,
-            [(dedupe_id, payload) for _, dedupe_id, payload in items],
+            [(item.dedupe_id, item.payload) for item in items],
             settings.dedupe_window_seconds,
             settings.max_backlog,
             fsync_timeout,

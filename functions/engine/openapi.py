@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from engine import api_schemas as a
 from engine import constants as c
-from engine import web
+from engine import segment, web
 from engine.schemas import MAX_NUMBER, MIN_NUMBER, NO_NUL, EventSchema, JsonObject
 
 VERSION = "1.0.0"
@@ -86,6 +86,37 @@ OPERATIONS = [
     ),
     ("get", "/openapi.json", "This document", PUBLIC, None, {200: "document"}, (), "operations"),
 ]
+SEGMENT_WRITE = WRITE + [{}]  # or writeKey in the body
+OPERATIONS += [
+    ("post", f"/v1/{kind}", f"Segment's {kind} call", SEGMENT_WRITE, "SegmentMessage", {200: "SegmentResult"}, INGEST_ERRORS, "segment")
+    for kind in segment.TYPES
+]
+OPERATIONS += [
+    (
+        "post",
+        f"/v1/{short}",
+        f"Segment's {kind} call (analytics.js's short path)",
+        SEGMENT_WRITE,
+        "SegmentMessage",
+        {200: "SegmentResult"},
+        INGEST_ERRORS,
+        "segment",
+    )
+    for short, kind in segment.SHORT_PATHS.items()
+]
+OPERATIONS += [
+    (
+        "post",
+        f"/v1/{path}",
+        "Segment's batch: messages of any type",
+        SEGMENT_WRITE,
+        "SegmentBatch",
+        {200: "SegmentResult"},
+        INGEST_ERRORS,
+        "segment",
+    )
+    for path in ("batch", "import", "b")
+]
 
 
 def _response(schema: str) -> dict:
@@ -96,7 +127,7 @@ def _response(schema: str) -> dict:
     return {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
-def _error(status: int) -> dict:
+def _error(status: int, tag: str = "") -> dict:
     descriptions = {
         400: "bad input; details name the fields (for a batch, per index)",
         401: "no key, or a wrong one",
@@ -105,7 +136,8 @@ def _error(status: int) -> dict:
         429: "rate limited: retry after Retry-After",
         503: "a dependency is down or the pipeline is behind: retry after Retry-After",
     }
-    return {"description": descriptions[status], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    schema = "SegmentError" if tag == "segment" else "Error"
+    return {"description": descriptions[status], "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
 def json_value(level: int) -> dict:
@@ -169,6 +201,10 @@ def document() -> dict:
         ("Drain", a.DrainSchema),
         ("Refresh", a.RefreshSchema),
         ("Health", a.HealthSchema),
+        ("SegmentMessage", segment.MessageSchema),
+        ("SegmentBatch", a.SegmentBatchSchema),
+        ("SegmentResult", a.SegmentResultSchema),
+        ("SegmentError", a.SegmentErrorSchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.components.schema(
@@ -188,7 +224,7 @@ def document() -> dict:
         for status, schema in answers.items():
             operation["responses"][str(status)] = _response(schema)
         for status in errors:
-            operation["responses"][str(status)] = _error(status)
+            operation["responses"][str(status)] = _error(status, tag)
         spec.path(path=path, operations={method: operation})
     return spec.to_dict()
 

@@ -76,6 +76,13 @@ class RunningStack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def database_url(self) -> str:
+        """The URL of the stack's embedded PostgreSQL (its data lives under local_dir/data)."""
+        from local.embedded import EmbeddedPostgres
+
+        return EmbeddedPostgres(self.local_dir / "data", database="analytics").url
+
     def keys(self) -> dict:
         return json.loads((self.local_dir / "keys.json").read_text())
 

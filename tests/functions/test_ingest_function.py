@@ -89,10 +89,10 @@ def test_bad_single_events_are_clear_400s_and_never_queued(apps, rclient, keys, 
 
 
 def test_validation_errors_name_the_fields(apps):
-    response = apps["ingest"].post("/event", json={"user_id": "u", "action": "a" * 60, "duration": -1}, headers=WRITE)
+    response = apps["ingest"].post("/event", json={"user_id": "u", "action": "a" * 260, "duration": -1}, headers=WRITE)
     assert response.status_code == 400
     assert response.json["error"]["details"] == {
-        "action": ["Length must be between 1 and 50."],
+        "action": ["Length must be between 1 and 255."],
         "duration": ["Must be greater than or equal to 0 and less than or equal to 86400.0."],
     }
 

@@ -67,7 +67,7 @@ def test_copy_row_escapes_and_nulls():
         {**GOOD, "user_id": "a\tb\nc\\d\re", "properties": {"q": 'x"\\y', "t": "tab\there"}, "duration": 3},
     )
     fields = row.rstrip("\n").split("\t")
-    assert len(fields) == 14
+    assert len(fields) == 17
     assert fields[13] == "r"
     assert fields[0] == "1-0"
     assert fields[3] == "a\\tb\\nc\\\\d\\re"

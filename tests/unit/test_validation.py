@@ -29,7 +29,7 @@ def test_seed_example_is_accepted_as_is():
         ({"user_id": ""}, {"user_id": ["Length must be between 1 and 255."]}),
         ({"user_id": "u" * 256}, {"user_id": ["Length must be between 1 and 255."]}),
         ({"user_id": 42}, {"user_id": ["Not a valid string."]}),
-        ({"action": "a" * 51}, {"action": ["Length must be between 1 and 50."]}),
+        ({"action": "a" * 256}, {"action": ["Length must be between 1 and 255."]}),
         ({"element": "e" * 101}, {"element": ["Length must be between 1 and 100."]}),
         ({"duration": -1}, {"duration": ["Must be greater than or equal to 0 and less than or equal to 86400.0."]}),
         ({"duration": 86400.5}, {"duration": ["Must be greater than or equal to 0 and less than or equal to 86400.0."]}),

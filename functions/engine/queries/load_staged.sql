@@ -10,10 +10,12 @@ WITH fresh AS (
     RETURNING event_id
 )
 INSERT INTO events (event_id, project_id, user_id, action, element, duration, "timestamp",
-                    client_timestamp, sent_at, received_at, session_id, properties, request_id)
+                    client_timestamp, sent_at, received_at, session_id, properties, request_id,
+                    anonymous_id, context, envelope)
 SELECT DISTINCT ON (s.event_id)
        s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."timestamp",
-       s.client_timestamp, s.sent_at, s.received_at, s.session_id, s.properties, s.request_id
+       s.client_timestamp, s.sent_at, s.received_at, s.session_id, s.properties, s.request_id,
+       s.anonymous_id, s.context, s.envelope
 FROM drain_staging s
 JOIN fresh USING (event_id)
 ORDER BY s.event_id, s.stream_id

@@ -10,15 +10,15 @@ WITH watermark AS (
     WHERE project_id = :project_id
 ),
 tail AS (
-    SELECT user_id,
+    SELECT person_id                  AS user_id,
            count(*)                   AS events,
            coalesce(sum(duration), 0) AS total_duration,
            min("timestamp")           AS first_seen,
            max("timestamp")           AS last_seen
-    FROM events
+    FROM events_people
     WHERE project_id = :project_id
       AND "timestamp" > (SELECT at FROM watermark)
-    GROUP BY user_id
+    GROUP BY person_id
 ),
 viewed AS (
     SELECT user_id, events, total_duration, first_seen, last_seen

@@ -4,8 +4,8 @@
 WITH counts AS (
     SELECT date_trunc('minute', "timestamp") AS minute,
            count(*)                          AS events,
-           count(DISTINCT user_id)           AS users
-    FROM events
+           count(DISTINCT person_id)         AS users
+    FROM events_people
     WHERE project_id = :project_id
       AND "timestamp" >= CAST(:first AS timestamptz)
       AND "timestamp" <= CAST(:until AS timestamptz)
