@@ -317,3 +317,16 @@ def test_dashboards_have_unique_uids_and_panel_ids():
         ids = [panel["id"] for panel in grafana.panels(dashboard)]
         assert len(set(ids)) == len(ids), dashboard["uid"]
         assert dashboard["editable"] is False
+
+
+@pytest.mark.parametrize("title", ["Active users (last 5 min)", "Active users"])
+def test_active_users_count_people_as_get_metrics_does(conn, title):
+    """An anonymous id linked to its user (Segment alias or identify) is one person, not two."""
+    panel = next(p for _, p in PANELS if p["title"] == title)
+    minute = END - MINUTE
+    write(conn, Data([event(minute, user="anon-9"), event(minute, user="user-9"), event(minute, user="user-10")], [], []))
+    before = run_panel(conn, panel, END - dt.timedelta(hours=1), END, dt.timedelta(hours=1))[1]
+    conn.run("INSERT INTO identity_links (project_id, alias_id, person_id) VALUES (1, 'anon-9', 'user-9')")
+    after = run_panel(conn, panel, END - dt.timedelta(hours=1), END, dt.timedelta(hours=1))[1]
+    assert sum(row[-1] for row in before) == 3
+    assert sum(row[-1] for row in after) == 2
