@@ -3,20 +3,27 @@
 Senders post small batches at a fixed pace, as the tracker does (each event's 202 is its
 batch's); a poller reads events_in_window from GET /metrics every POLL_PAUSE_SECONDS, a pace
 that resolves well under the drain interval without the poller becoming a load of its own.
-The write figures' events carry an older time, so the window counts only these.
+The events go to a project of their own (engine.keycli), so that its window counts nothing
+else. Right after, GET /metrics is measured on that project, its window then holding these
+events: the read cost that grows with traffic, where the read figures show it with stored data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import secrets
 import threading
 import time
+from collections.abc import Iterator
 
+from engine import keycli
 from local.bench import bodies, stats
 from local.bench.calls import KeptConnection, call
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
+from local.bench.load import Load
 
 SENDERS = 8
 POLL_PAUSE_SECONDS = 0.1
@@ -32,23 +39,39 @@ def read_count(connection: KeptConnection, headers: dict[str, str]) -> int | Non
     return int(json.loads(raw)[COUNTER])
 
 
-def wait_first_drain(bench: Bench, timeout: float = 60) -> None:
-    """Until the scheduler has run the drain once (its state shows in GET /metrics)."""
+def own_project(bench: Bench) -> dict[str, str]:
+    """A new project's write and read keys."""
+    conn = bench.connect()
+    try:
+        _, keys = keycli.create_project_keys(conn, f"bench-freshness-{secrets.token_hex(3)}")
+    finally:
+        conn.close()
+    return keys
+
+
+def wait_counting(bench: Bench, keys: dict[str, str], timeout: float = 60) -> int:
+    """Send one event and wait until the scheduler's drain makes GET /metrics count it; the count then."""
+    write = {"Content-Type": "application/json", "X-Write-Key": keys["write"]}
+    read = {"Authorization": f"Bearer {keys['read']}"}
     deadline = time.monotonic() + timeout
+    while call("POST", bench.functions.url("ingest", "/events"), write, bodies.batch_bodies_at(0, 1, None))[0] != 202:
+        if time.monotonic() > deadline:
+            raise RuntimeError("ingest does not accept the new project's write key")
+        time.sleep(0.5)
     while time.monotonic() < deadline:
-        status, body = call("GET", bench.functions.url("metrics", "/metrics"), dict(bench.read_headers()))
-        if status == 200 and body.get("freshness", {}).get("last_drain_at"):
-            return
+        status, body = call("GET", bench.functions.url("metrics", "/metrics"), read)
+        if status == 200 and body.get(COUNTER, 0) >= 1:
+            return body[COUNTER]
         time.sleep(0.2)
-    raise RuntimeError(f"the scheduler ran no drain within {timeout:.0f} s")
+    raise RuntimeError(f"the scheduler's drain did not make the event count within {timeout:.0f} s")
 
 
 class Senders:
     """Threads posting batches of BATCH_EVENTS, together `rate` events per second, recording each 202's time."""
 
-    def __init__(self, bench: Bench, rate: int, seconds: float):
+    def __init__(self, bench: Bench, write_key: str, rate: int, seconds: float):
         self.url = bench.functions.url("ingest", "/events")
-        self.headers = dict(bench.write_headers())
+        self.headers = {"Content-Type": "application/json", "X-Write-Key": write_key}
         self.rate, self.seconds = rate, seconds
         self.acked: list[float] = []
         self.failed = 0
@@ -93,10 +116,10 @@ class Senders:
 class Poller(threading.Thread):
     """Reads the counter from GET /metrics back to back: (when the answer arrived, count since the start)."""
 
-    def __init__(self, bench: Bench, baseline: int):
+    def __init__(self, bench: Bench, read_key: str, baseline: int):
         super().__init__(daemon=True)
         self.connection = KeptConnection(bench.functions.url("metrics", "/metrics"), timeout=30)
-        self.headers = dict(bench.read_headers())
+        self.headers = {"Authorization": f"Bearer {read_key}"}
         self.baseline = baseline
         self.polls: list[tuple[float, int]] = []
         self.failed = 0
@@ -116,21 +139,20 @@ class Poller(threading.Thread):
         return self.polls[-1][1] if self.polls else 0
 
 
-def measure(bench: Bench) -> list[Figure]:
+def measure(bench: Bench) -> Iterator[Figure]:
     plan = bench.plan
     interval = bench.functions.settings.drain_interval_seconds
     bench.say(
-        f"freshness: {plan.freshness_events_per_second} events/s for {plan.freshness_seconds} s, scheduler on (drain every {interval:g} s)"
+        f"freshness: {plan.freshness_events_per_second} events/s for {plan.freshness_seconds} s in a project of its own, "
+        f"scheduler on (drain every {interval:g} s)"
     )
+    keys = own_project(bench)
     bench.functions.start_scheduler()
     try:
-        wait_first_drain(bench)
-        first = KeptConnection(bench.functions.url("metrics", "/metrics"))
-        baseline = read_count(first, dict(bench.read_headers())) or 0
-        first.close()
-        poller = Poller(bench, baseline)
+        baseline = wait_counting(bench, keys)
+        poller = Poller(bench, keys["read"], baseline)
         poller.start()
-        senders = Senders(bench, plan.freshness_events_per_second, plan.freshness_seconds)
+        senders = Senders(bench, keys["write"], plan.freshness_events_per_second, plan.freshness_seconds)
         sent_from = time.perf_counter()
         senders.run()
         sending = time.perf_counter() - sent_from
@@ -168,7 +190,25 @@ def measure(bench: Bench) -> list[Figure]:
     floor_name = f"the drain interval, {interval:g} s"
     name = f"freshness p50, 202 → counted by GET /metrics, {plan.freshness_events_per_second:,} events/s"
     p50, p99 = stats.percentile(lags_all, 50), stats.percentile(lags_all, 99)
-    return [
-        Figure("freshness_p50", name, "s", p50, floor=interval, floor_name=floor_name, details=details, note=note),
-        Figure("freshness_p99", "freshness p99", "s", p99, goal=Goal(max_value=2.0), floor=interval, floor_name=floor_name, note=note),
-    ]
+    yield Figure("freshness_p50", name, "s", p50, floor=interval, floor_name=floor_name, details=details, note=note)
+    yield Figure("freshness_p99", "freshness p99", "s", p99, goal=Goal(max_value=2.0), floor=interval, floor_name=floor_name, note=note)
+    yield from busy_window(bench, keys["read"], poller.latest() + baseline)
+
+
+def busy_window(bench: Bench, read_key: str, in_window: int) -> Iterator[Figure]:
+    """GET /metrics on the freshness project while its window holds what was just sent (reported, no goal)."""
+    plan = bench.plan
+    load = Load(bench.functions.url("metrics", "/metrics"), "GET", (), (("Authorization", f"Bearer {read_key}"),), plan.read_connections)
+    bench.say(f"GET /metrics with {in_window:,} events in its window: {plan.read_connections} clients, {plan.read_seconds} s")
+    result = bench.load(dataclasses.replace(load, seconds=plan.read_seconds))
+    bench.say(f"  p50 {result.latency_ms['p50']:.1f} ms p99 {result.latency_ms['p99']:.1f} ms ({result.rps:,.0f} req/s)")
+    note = f"{result.errors} errors" if result.errors else ""
+    for q in ("p50", "p99"):
+        yield Figure(
+            f"metrics_busy_{q}",
+            f"GET /metrics {q}, {in_window:,} events in the window, {plan.read_connections} clients",
+            "ms",
+            result.latency_ms[q],
+            details=result.as_dict() if q == "p50" else {},
+            note=note,
+        )

@@ -57,5 +57,6 @@ def test_every_figure_is_measured_against_its_floor(bench):
     fresh = by_key["freshness_p50"].details
     assert fresh["acknowledged"] > 0 and fresh["never_counted"] == 0
     assert by_key["freshness_p99"].value >= by_key["freshness_p50"].value > 0
+    assert by_key["metrics_busy_p99"].value > 0
     assert by_key["view_refresh"].details["answer"]["status"] == "refreshed"
     assert bench.functions.dead() == []
