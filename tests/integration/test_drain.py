@@ -240,3 +240,17 @@ def test_replayed_dead_letters_land_once_the_cause_is_fixed(settings, rclient, c
         assert conn.run("SELECT count(*) FROM dead_letters WHERE replayed_at IS NOT NULL") == [[1]]
     finally:
         conn.run("ALTER TABLE events DROP CONSTRAINT IF EXISTS no_explosions")
+
+
+def test_awkward_text_reaches_the_row_unchanged(settings, rclient, conn, keys):
+    """Backslashes, quotes, tabs, newlines and non-ASCII survive COPY's text format both ways."""
+    awkward = 'tab\there, new\nline, back\\slash, "quote", \\N, é ✓ 🎉'
+    queue(settings, [make_event(user_id=awkward, element="e\\t", properties={"k": awkward, awkward: [awkward]})])
+    run(rclient, conn, keys, settings)
+    assert conn.run("SELECT user_id, element, properties FROM events") == [[awkward, "e\\t", {"k": awkward, awkward: [awkward]}]]
+
+
+def test_an_entry_without_its_script_in_redis_still_appends(settings, rclient, conn, keys):
+    rclient.script_flush()  # a restarted Redis has forgotten every script
+    ids = queue(settings, make_events(3))
+    assert len(ids) == 3 and rclient.xlen(keys.stream) == 3
