@@ -193,7 +193,8 @@ def ensure_staging(conn) -> None:
 
 
 def load_rows(conn, copy_text: bytes) -> int:
-    """COPY rows into staging and move the new ones into events; commit; return rows inserted.
+    """COPY entries (copyfmt.copy_line) into staging and move the new ones into events; commit;
+    return rows inserted.
 
     Idempotent per event id (see load_staged.sql), so a replayed batch inserts nothing.
     """

@@ -70,7 +70,7 @@ def prepare(entry_id: bytes, fields: dict, deliveries: int) -> Item:
         item.event = copyfmt.decode_entry(fields)
         if item.event.get("kind", "event") == "event":
             item.day = copyfmt.event_day(item.event)
-            item.row = copyfmt.copy_row(stream_id, item.event).encode("utf-8")
+            item.row = copyfmt.copy_line(stream_id, item.raw)
     except copyfmt.EntryError as exc:
         item.error = str(exc)
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
@@ -112,6 +112,20 @@ def _load_isolating(conn, items: list[Item]) -> tuple[int, list[tuple[Item, str]
     return left + right, left_failed + right_failed
 
 
+def _first_of_each_id(items: list[Item]) -> tuple[list[Item], list[tuple[Item, Item]]]:
+    """The first entry of each event id in a batch, and (twin, first) for the later copies.
+
+    A copy follows its first's fate: a row for the first is a duplicate for the copy.
+    """
+    firsts: dict[str, Item] = {}
+    twins = []
+    for item in items:
+        first = firsts.setdefault(item.event["event_id"], item)
+        if first is not item:
+            twins.append((item, first))
+    return list(firsts.values()), twins
+
+
 def _apply_isolating(conn, items: list[Item]) -> list[tuple[Item, str]]:
     """Apply identity operations together; if they fail on their data, one by one to find which."""
     if not items:
@@ -132,10 +146,13 @@ def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: 
     loadable = [i for i in items if i.error is None and i.row is not None]
     operations = [i for i in items if i.error is None and i.row is None]
     letters = [i for i in items if i.error is not None]
-    _ensure_partitions(conn, {i.day for i in loadable}, now, settings)
-    inserted, failed = _load_isolating(conn, loadable)
-    loaded = len(loadable) - len(failed)
+    firsts, twins = _first_of_each_id(loadable)
+    _ensure_partitions(conn, {i.day for i in firsts}, now, settings)
+    inserted, failed = _load_isolating(conn, firsts)
     failed_ids = {item.stream_id for item, _ in failed}
+    failed += [(twin, error) for twin, first in twins for item, error in failed if item is first]
+    failed_ids |= {twin.stream_id for twin, first in twins if first.stream_id in failed_ids}
+    loaded = len(loadable) - len(failed)
     # Users, groups and links: operations, and the links events carry (anonymousId + userId).
     identities = operations + [i for i in loadable if i.stream_id not in failed_ids and i.event.get("links")]
     identity_failed = _apply_isolating(conn, identities)

@@ -24,6 +24,7 @@ def test_second_refresh_while_one_holds_the_lock_is_skipped(settings, conn):
     try:
         result = refresh.run_refresh(conn, settings, dt.datetime.now(dt.UTC))
         assert result["status"] == "skipped"
+        db.advisory_unlock(holder, c.LOCK_REFRESH)  # closing alone releases it only when the server notices
     finally:
         holder.close()
     assert refresh.run_refresh(conn, settings, dt.datetime.now(dt.UTC))["status"] == "refreshed"

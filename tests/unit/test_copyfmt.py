@@ -3,7 +3,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from engine.copyfmt import EntryError, copy_row, decode_entry, event_day
+from engine.copyfmt import EntryError, copy_line, decode_entry, event_day
 
 GOOD = {
     "v": 1,
@@ -61,22 +61,13 @@ def test_event_day_refuses(timestamp):
         event_day({**GOOD, "timestamp": timestamp})
 
 
-def test_copy_row_escapes_and_nulls():
-    row = copy_row(
-        "1-0",
-        {**GOOD, "user_id": "a\tb\nc\\d\re", "properties": {"q": 'x"\\y', "t": "tab\there"}, "duration": 3},
-    )
-    fields = row.rstrip("\n").split("\t")
-    assert len(fields) == 17
-    assert fields[13] == "r"
-    assert fields[0] == "1-0"
-    assert fields[3] == "a\\tb\\nc\\\\d\\re"
-    assert fields[6] == "3.0"
-    assert fields[8] == "\\N" and fields[9] == "\\N" and fields[11] == "\\N"
-    # JSON's own escapes are doubled so that COPY hands PostgreSQL the JSON unchanged.
-    assert fields[12] == '{"q":"x\\\\"\\\\\\\\y","t":"tab\\\\there"}'
-
-
-def test_copy_row_null_duration_and_element():
-    fields = copy_row("1-0", {**GOOD, "duration": None, "element": None}).rstrip("\n").split("\t")
-    assert fields[5] == "\\N" and fields[6] == "\\N"
+@pytest.mark.parametrize(
+    ("payload", "line"),
+    [
+        (b'{"a":"x"}', b'1-0\t{"a":"x"}\n'),
+        (b'{"a":"x\\"y\\\\z"}', b'1-0\t{"a":"x\\\\"y\\\\\\\\z"}\n'),  # JSON's own escapes reach PostgreSQL unchanged
+        (b'{"a":\n1,\t"b":2}', b'1-0\t{"a":\\n1,\\t"b":2}\n'),  # raw whitespace between tokens
+    ],
+)
+def test_copy_line_escapes_for_copy_text(payload, line):
+    assert copy_line("1-0", payload) == line

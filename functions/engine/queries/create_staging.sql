@@ -1,6 +1,6 @@
--- The drain's per-connection staging table: events' columns (LIKE keeps them in step with
--- the schema) plus the stream entry id. COPY lands here; load_staged.sql moves it.
-CREATE TEMP TABLE IF NOT EXISTS drain_staging (
+-- The drain's per-connection staging table: each stream entry's JSON as it sat in the stream.
+-- COPY lands here; load_staged.sql takes the columns out of it, in PostgreSQL, in C.
+CREATE TEMP TABLE IF NOT EXISTS drain_raw (
     stream_id text NOT NULL,
-    LIKE events
+    entry jsonb NOT NULL
 ) ON COMMIT DELETE ROWS

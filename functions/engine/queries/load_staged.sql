@@ -1,21 +1,40 @@
 -- Idempotent load: an id already in event_ids (a resend, or a batch replayed after a crash
--- between commit and acknowledge) inserts nothing. Within one batch the first entry of an
--- id wins, so the same id twice in the stream still makes one row.
-WITH fresh AS (
+-- between commit and acknowledge) inserts nothing. The drain sends each id at most once per
+-- batch (a second copy follows the first's fate), so no sort is needed to pick one.
+-- Text goes into varchar columns by assignment, which refuses a value that is too long
+-- (an explicit cast to varchar(n) would cut it silently).
+WITH staged AS MATERIALIZED (
+    SELECT stream_id,
+           CAST(entry->>'event_id' AS uuid)                  AS event_id,
+           CAST(entry->>'project_id' AS integer)             AS project_id,
+           entry->>'user_id'                                 AS user_id,
+           entry->>'action'                                  AS action,
+           entry->>'element'                                 AS element,
+           CAST(entry->>'duration' AS double precision)      AS duration,
+           CAST(entry->>'timestamp' AS timestamptz)          AS "timestamp",
+           CAST(entry->>'client_timestamp' AS timestamptz)   AS client_timestamp,
+           CAST(entry->>'sent_at' AS timestamptz)            AS sent_at,
+           CAST(entry->>'received_at' AS timestamptz)        AS received_at,
+           entry->>'session_id'                              AS session_id,
+           nullif(entry->'properties', 'null')               AS properties,
+           entry->>'request_id'                              AS request_id,
+           entry->>'anonymous_id'                            AS anonymous_id,
+           nullif(entry->'context', 'null')                  AS context,
+           nullif(entry->'envelope', 'null')                 AS envelope
+    FROM drain_raw
+),
+fresh AS (
     INSERT INTO event_ids (event_id, received_at)
-    SELECT DISTINCT ON (event_id) event_id, received_at
-    FROM drain_staging
-    ORDER BY event_id, stream_id
+    SELECT event_id, received_at
+    FROM staged
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
 )
 INSERT INTO events (event_id, project_id, user_id, action, element, duration, "timestamp",
                     client_timestamp, sent_at, received_at, session_id, properties, request_id,
                     anonymous_id, context, envelope)
-SELECT DISTINCT ON (s.event_id)
-       s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."timestamp",
+SELECT s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."timestamp",
        s.client_timestamp, s.sent_at, s.received_at, s.session_id, s.properties, s.request_id,
        s.anonymous_id, s.context, s.envelope
-FROM drain_staging s
+FROM staged s
 JOIN fresh USING (event_id)
-ORDER BY s.event_id, s.stream_id
