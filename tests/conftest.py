@@ -90,7 +90,7 @@ def clean_state(request):
     connection.run("TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links")
     connection.run("DELETE FROM api_keys WHERE project_id <> 1")
     connection.run("DELETE FROM projects WHERE id <> 1")
-    for view in ("user_engagement", "activity_heatmap", "element_rankings"):
+    for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
         connection.run(f"REFRESH MATERIALIZED VIEW {view}")
     connection.close()
     client = redis.Redis.from_url(settings.redis_url)

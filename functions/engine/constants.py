@@ -86,4 +86,5 @@ LOCK_PARTITIONS = 7_301_003
 # view-refresh deletes task_runs rows older than this.
 TASK_RUNS_KEEP_DAYS = 14
 
-MATERIALIZED_VIEWS = ("user_engagement", "activity_heatmap", "element_rankings")
+# In refresh order: project_totals reads user_engagement.
+MATERIALIZED_VIEWS = ("user_engagement", "project_totals", "activity_heatmap", "element_rankings")

@@ -25,14 +25,18 @@ def test_track_with_basic_auth_lands_as_an_event(apps, conn, path):
 
 
 def test_write_key_in_the_body(apps):
-    response = apps["ingest"].post("/v1/batch", json={"writeKey": WRITE_KEY, "batch": [{"type": "page", "anonymousId": "a", "name": "Home"}]})
+    response = apps["ingest"].post(
+        "/v1/batch", json={"writeKey": WRITE_KEY, "batch": [{"type": "page", "anonymousId": "a", "name": "Home"}]}
+    )
     assert (response.status_code, response.json["accepted"]) == (200, 1)
 
 
 def test_text_plain_body_as_analytics_js_sends_it(apps):
     import json
 
-    response = apps["ingest"].post("/v1/p", data=json.dumps({"writeKey": WRITE_KEY, "anonymousId": "a", "name": "Home"}), content_type="text/plain")
+    response = apps["ingest"].post(
+        "/v1/p", data=json.dumps({"writeKey": WRITE_KEY, "anonymousId": "a", "name": "Home"}), content_type="text/plain"
+    )
     assert response.status_code == 200
 
 

@@ -41,7 +41,7 @@ def test_refresh_answers_timings(apps):
     assert response.status_code == 200
     body = response.json
     assert body["status"] == "refreshed"
-    assert set(body["timings"]) == {"partitions", "user_engagement", "activity_heatmap", "element_rankings"}
+    assert set(body["timings"]) == {"partitions", "user_engagement", "project_totals", "activity_heatmap", "element_rankings"}
 
 
 @pytest.mark.parametrize(("target", "checks"), [("stream_drain", {"redis": "ok", "postgres": "ok"}), ("view_refresh", {"postgres": "ok"})])

@@ -18,7 +18,16 @@ from engine import db, migrate
 from local import generate
 from local.embedded import EmbeddedError, pg_bin_dir
 
-TABLES = ("events", "event_ids", "task_runs", "schema_migrations", "user_engagement", "activity_heatmap", "element_rankings")
+TABLES = (
+    "events",
+    "event_ids",
+    "task_runs",
+    "schema_migrations",
+    "user_engagement",
+    "project_totals",
+    "activity_heatmap",
+    "element_rankings",
+)
 
 
 def tools_for(conn) -> Path | None:
@@ -84,7 +93,7 @@ def test_a_dump_restores_into_an_empty_database_as_it_was(settings, conn, empty_
     assert migrate.migrate(empty_database) == [], "the restored schema is current"
     restored = db.connect(empty_database, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     try:
-        for view in ("user_engagement", "activity_heatmap", "element_rankings"):
+        for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
             restored.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")  # its unique index came back too
         restored.run("SET ROLE analytics_reader")
         assert restored.run("SELECT count(*) FROM events")[0][0] == 3000

@@ -155,7 +155,7 @@ def write(conn, data: Data) -> None:
             "INSERT INTO dead_letters (stream_id, payload, error, deliveries, replayed_at) VALUES (:stream_id, 'x', 'e', 5, :replayed_at)",
             **d,
         )
-    for view in ("user_engagement", "activity_heatmap", "element_rankings"):
+    for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
         conn.run(f"REFRESH MATERIALIZED VIEW {view}")
 
 

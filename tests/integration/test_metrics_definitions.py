@@ -4,6 +4,7 @@ import datetime as dt
 import random
 import uuid
 
+import orjson
 import pytest
 
 from engine import copyfmt, db, metrics
@@ -32,8 +33,8 @@ def store(conn, events: list[dict]) -> None:
             "session_id": e["session_id"],
             "properties": None,
         }
-        lines.append(copyfmt.copy_row(f"0-{i}", entry))
-    db.load_rows(conn, "".join(lines).encode())
+        lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
+    db.load_rows(conn, b"".join(lines))
 
 
 def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None):
@@ -114,7 +115,7 @@ def test_window_length_is_a_setting(conn, settings):
 def test_views_match_their_definitions(conn, settings, seed):
     rows = generated(seed, 2000)
     store(conn, rows)
-    for view in ("user_engagement", "activity_heatmap", "element_rankings"):
+    for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
         db.refresh_view(conn, view)
 
     got = {

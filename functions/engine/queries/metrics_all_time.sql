@@ -1,5 +1,3 @@
--- All retained events of a project, as of the last view refresh (user_engagement).
-SELECT coalesce(sum(events), 0) AS events,
-       count(*)                 AS users
-FROM user_engagement
-WHERE project_id = :project_id
+-- All retained events and people of a project, as of the last view refresh (project_totals).
+SELECT coalesce((SELECT events FROM project_totals WHERE project_id = :project_id), 0) AS events,
+       coalesce((SELECT users FROM project_totals WHERE project_id = :project_id), 0)  AS users
