@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -33,27 +32,6 @@ def served_like(function: stack.Function, port: int, source: str, target: str) -
     command[command.index("--source") + 1] = source
     command[command.index("--target") + 1] = target
     return command
-
-
-def free_port_block(size: int) -> int:
-    """A base port whose next size-1 ports are free too."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + size < 65000 and all(_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free block of ports on 127.0.0.1")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def bench_environment(stores: Stores, keys: dict[str, str], base_port: int, overrides: dict[str, str]) -> dict[str, str]:
@@ -88,7 +66,7 @@ class Functions:
     """The four functions, the hello floor and (on demand) the scheduler, each in its own process group."""
 
     def __init__(self, stores: Stores, logs: Path, overrides: dict[str, str]):
-        self.base = free_port_block(HELLO_PORT_OFFSET + 1)
+        self.base = stack.free_port_block(HELLO_PORT_OFFSET + 1)
         self.keys = new_keys()
         self.env = bench_environment(stores, self.keys, self.base, overrides)
         self.settings = config.load_settings(self.env)

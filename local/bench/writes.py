@@ -9,11 +9,12 @@ import sys
 import time
 from collections.abc import Iterator
 
+from local import stack
 from local.bench import bodies, stats
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.load import Load, LoadResult
-from local.bench.processes import HELLO, ROOT, free_port_block
+from local.bench.processes import HELLO, ROOT
 from local.supervisor import probe
 
 SINGLE_BODIES = 64
@@ -122,7 +123,7 @@ def measure_batch(bench: Bench) -> Figure:
 
 def measure_ceiling(bench: Bench, driven: float | None) -> Figure:
     """The generator against a trivial server: how far it is from being what limits the figures."""
-    port = free_port_block(1)
+    port = stack.free_port_block(1)
     server = subprocess.Popen(
         [sys.executable, "-m", "local.bench.trivial", str(port), "2"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL
     )

@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,29 +14,18 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from local import stack as local_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Ctrl-C stops everything."
 
 
 def free_port_block(size: int = 5) -> int:
-    """A base port whose next size-1 ports are free too."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + size < 65000 and all(port_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free block of ports")
+    """A base port whose next size-1 ports are free too (outside the ephemeral range)."""
+    return local_stack.free_port_block(size)
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+port_free = local_stack.port_free
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
