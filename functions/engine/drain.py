@@ -10,6 +10,7 @@ holds back the entries around it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import os
@@ -202,6 +203,36 @@ def _trace(item: Item) -> dict:
     return {"event_id": event.get("event_id"), "request_id": event.get("request_id")}
 
 
+def _drain_new(
+    rclient, conn, keys: streams.Keys, settings: Settings, now: dt.datetime, report: DrainReport, consumer: str, in_budget
+) -> None:
+    """Read and load new entries until the stream is empty or the budget is spent.
+
+    The next batch is read and decoded in a second thread while PostgreSQL loads this one,
+    so the two halves of the work overlap. A batch read ahead is always loaded: the budget
+    is checked before reading, never between a read and its load. Should loading fail, the
+    batch read ahead stays pending under this consumer and the next invocation reclaims it,
+    as after a crash.
+    """
+    batch = settings.drain_batch_size
+
+    def fetch() -> tuple[int, list[Item]]:
+        entries = streams.read_new(rclient, keys, consumer, batch)
+        return len(entries), [prepare(e, f, 1) for e, f in entries]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drain-read") as reader:
+        ahead = reader.submit(fetch)
+        while True:
+            count, items = ahead.result()
+            more = count == batch and in_budget()
+            if more:
+                ahead = reader.submit(fetch)
+            if items:
+                process_batch(rclient, conn, keys, settings, items, now, report)
+            if not more:
+                break
+
+
 def run_drain(rclient, conn, keys: streams.Keys, settings: Settings, now: dt.datetime, clock=time.monotonic) -> DrainReport:
     """One drain invocation, bounded by settings.drain_budget_seconds."""
     started = clock()
@@ -222,12 +253,8 @@ def run_drain(rclient, conn, keys: streams.Keys, settings: Settings, now: dt.dat
         report.reclaimed += len(items)
         process_batch(rclient, conn, keys, settings, items, now, report)
 
-    while clock() < deadline:
-        entries = streams.read_new(rclient, keys, consumer, batch)
-        if entries:
-            process_batch(rclient, conn, keys, settings, [prepare(e, f, 1) for e, f in entries], now, report)
-        if len(entries) < batch:
-            break
+    if clock() < deadline:
+        _drain_new(rclient, conn, keys, settings, now, report, consumer, lambda: clock() < deadline)
 
     if report.retry_later == 0:
         rclient.xgroup_delconsumer(keys.stream, keys.group, consumer)

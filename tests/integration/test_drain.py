@@ -216,6 +216,32 @@ def test_budget_bounds_an_invocation(settings, rclient, conn, keys):
         clock=lambda: next(clock),
     )
     assert (report.read, report.backlog) == (100, 200)
+    assert pending_count(rclient, keys) == 0  # no batch was read ahead and left unloaded
+
+
+def test_a_failed_load_leaves_the_batch_read_ahead_to_the_next_invocation(settings, rclient, conn, keys, monkeypatch):
+    ids = queue(settings, make_events(250))
+    calls = []
+
+    def fail_second(conn_, rows):
+        calls.append(rows.count(b"\n"))
+        if len(calls) == 2:
+            raise SimulatedCrash
+        return real_load(conn_, rows)
+
+    real_load = db.load_rows
+    monkeypatch.setattr(db, "load_rows", fail_second)
+    with pytest.raises(SimulatedCrash):
+        run(rclient, conn, keys, settings, drain_batch_size=100)
+    monkeypatch.undo()
+    assert calls == [100, 100]
+    assert count(conn) == 100
+    # The failed batch and the one read ahead while it loaded wait, pending, for a reclaim.
+    assert pending_count(rclient, keys) == 150
+    report = run(rclient, conn, keys, settings, drain_batch_size=100, drain_reclaim_idle_ms=0)
+    assert (report.reclaimed, report.inserted, report.duplicates) == (150, 150, 0)
+    assert sorted(event_ids_in_db(conn)) == sorted(ids)
+    assert (rclient.xlen(keys.stream), pending_count(rclient, keys)) == (0, 0)
 
 
 def test_replayed_dead_letters_land_once_the_cause_is_fixed(settings, rclient, conn, keys):

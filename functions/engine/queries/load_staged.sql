@@ -1,6 +1,8 @@
 -- Idempotent load: an id already in event_ids (a resend, or a batch replayed after a crash
 -- between commit and acknowledge) inserts nothing. The drain sends each id at most once per
--- batch (a second copy follows the first's fate), so no sort is needed to pick one.
+-- batch (a second copy follows the first's fate), so no sort is needed to pick one, and
+-- IN lets the planner hash the fresh ids (a join on the CTEs, whose sizes it cannot know,
+-- was planned as a merge join whose sorts spilled to disk on large batches).
 -- Text goes into varchar columns by assignment, which refuses a value that is too long
 -- (an explicit cast to varchar(n) would cut it silently).
 WITH staged AS MATERIALIZED (
@@ -37,4 +39,4 @@ SELECT s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."
        s.client_timestamp, s.sent_at, s.received_at, s.session_id, s.properties, s.request_id,
        s.anonymous_id, s.context, s.envelope
 FROM staged s
-JOIN fresh USING (event_id)
+WHERE s.event_id IN (SELECT event_id FROM fresh)
