@@ -101,7 +101,7 @@ def connect(
     statement_timeout_ms: int,
     io_timeout_seconds: float,
 ) -> pg8000.native.Connection:
-    """A new connection in UTC with a statement timeout and a socket timeout."""
+    """A new connection in UTC with a statement timeout, a socket timeout and JIT off."""
     target = parse_database_url(url_or_target) if isinstance(url_or_target, str) else url_or_target
     # The socket timeout must outlast the statement timeout, or a slow but legal statement
     # would look like a dead server.
@@ -125,7 +125,9 @@ def connect(
             timeout=io_timeout,
             application_name=application_name,
             ssl_context=target.ssl_context(),
-            startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms)},
+            # JIT compiles for plans estimated as costly: the drain's batches (a table of
+            # unknown size) and the views' refresh, where compiling cost more than it saved.
+            startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms), "jit": "off"},
         )
     except BaseException:
         if sock is not None:  # handed over, but pg8000 does not close it when startup fails

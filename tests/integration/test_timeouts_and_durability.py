@@ -103,3 +103,26 @@ def test_ingest_refuses_when_the_policy_does(settings, rclient, keys):
 def test_memory_backpressure_rule(used, maxmemory, full):
     found = streams.ServerFacts("7.0.0", used, maxmemory, True, "everysec", False, False)
     assert durability.memory_full(found, 0.85) is full
+
+
+def test_every_connection_is_utc_bounded_and_without_jit(settings):
+    conn = db.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=4321, io_timeout_seconds=5)
+    try:
+        assert conn.run("SELECT current_setting('TimeZone'), current_setting('statement_timeout'), current_setting('jit')")[0] == [
+            "UTC",
+            "4321ms",
+            "off",
+        ]
+    finally:
+        conn.close()
+
+
+def test_a_prepared_statement_is_made_once_per_connection_and_again_after_a_failure(conn):
+    db.run_prepared(conn, "metrics_all_time", project_id=1)
+    first = db._PREPARED[conn]["metrics_all_time"]
+    db.run_prepared(conn, "metrics_all_time", project_id=1)
+    assert db._PREPARED[conn]["metrics_all_time"] is first
+    with pytest.raises(db.DatabaseError):
+        db.run_prepared(conn, "metrics_all_time", project_id="not a number")
+    assert "metrics_all_time" not in db._PREPARED[conn]
+    assert db.run_prepared(conn, "metrics_all_time", project_id=1) == [[0, 0]]
