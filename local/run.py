@@ -171,7 +171,11 @@ class Stack:
         """.local/run.json: this run's pid and its children's, for tools and tests."""
         state = {"pid": os.getpid(), "children": {c.name: c.pid for c in supervisor.children}}
         state["servers"] = {type(s).__name__: s.process.pid for s in self.servers if s.process}
-        self.run_file.write_text(json.dumps(state, indent=2))
+        # Written whole, then renamed into place: a reader (a tool, a test) polling it while a
+        # restart rewrites it sees the old state or the new one, never an empty file.
+        partial = self.run_file.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(state, indent=2))
+        os.replace(partial, self.run_file)
 
     def start(self) -> dict[str, str]:
         started = time.monotonic()

@@ -8,6 +8,7 @@ event id that got a 202, so that a test can count what was lost and what was dup
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -158,6 +159,26 @@ class FaultStack:
         pid = victim.pid
         os.killpg(pid, signal.SIGKILL)
         return pid
+
+    @contextlib.contextmanager
+    def paused(self, name: str):
+        """SIGSTOP a child's process group for the block (SIGCONT after): e.g. the scheduler,
+        so that its own calls cannot race a test's."""
+        pid = self.child(name).pid
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(pid, signal.SIGCONT)
+
+    def wait_lock_free(self, key: int, timeout: float = 60) -> None:
+        """Until no session holds the advisory lock `key` (a run already in flight finishes)."""
+        deadline = time.monotonic() + timeout
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :hi AND objid = :lo AND objsubid = 1"
+        while self.sql(query, hi=key >> 32, lo=key & 0xFFFFFFFF)[0][0]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"advisory lock {key} still held after {timeout} s")
+            time.sleep(0.1)
 
     def wait_serving(self, name: str, timeout: float = 30) -> None:
         victim = self.child(name)

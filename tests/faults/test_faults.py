@@ -15,6 +15,7 @@ import uuid
 import orjson
 import pytest
 
+from engine.constants import LOCK_REFRESH
 from tests.faults.harness import ROOT, FaultStack, Ledger, events, report, verdict
 
 pytestmark = pytest.mark.faults
@@ -270,15 +271,18 @@ def test_three_concurrent_view_refreshes_and_metrics_never_blocks(fstack):
             status, _ = fstack.metrics()
             latencies.append((status, time.monotonic() - t))
 
-    poller = threading.Thread(target=poll_metrics)
-    poller.start()
-    threads = [threading.Thread(target=refresh) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    poller.join()
+    # The scheduler refreshes every 30 s too: hold it, and let a refresh of its own finish first.
+    with fstack.paused("scheduler"):
+        fstack.wait_lock_free(LOCK_REFRESH)
+        poller = threading.Thread(target=poll_metrics)
+        poller.start()
+        threads = [threading.Thread(target=refresh) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        poller.join()
     statuses = sorted(body["status"] for _, body in results)
     slowest = max(seconds for _, seconds in latencies)
     outcome = verdict(fstack, Ledger(), 0, time.monotonic())
