@@ -11,9 +11,10 @@ import contextlib
 import datetime as dt
 import time
 
-from engine import constants as c
-from engine import db, partitions
 from engine.config import Settings
+from engine.core import constants as c
+from engine.core import partitions
+from engine.db import upkeep
 from engine.logs import get_logger
 
 log = get_logger("engine.refresh")
@@ -21,15 +22,14 @@ log = get_logger("engine.refresh")
 
 def maintain_partitions(conn, settings: Settings, now: dt.datetime) -> dict:
     """Create the partitions of today and the days ahead; drop those past retention."""
-    existing = db.partition_days(conn)
+    existing = upkeep.partition_days(conn)
     ahead = [d for d in partitions.days_ahead(now, settings.partition_days_ahead) if d not in existing]
-    db.create_partitions(conn, [partitions.create_statement(d) for d in ahead], c.LOCK_PARTITIONS)
+    upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in ahead], c.LOCK_PARTITIONS)
     expired = partitions.expired(existing, now, settings.retention_days)
-    db.drop_partitions(conn, [partitions.drop_statement(d) for d in expired], c.LOCK_PARTITIONS)
+    upkeep.alter_partitions(conn, [partitions.drop_statement(d) for d in expired], c.LOCK_PARTITIONS)
     cutoff = partitions.retention_cutoff(now, settings.retention_days)
-    ids, rows = db.delete_expired(conn, cutoff) if cutoff is not None else (0, 0)
-    runs = db.delete_old_task_runs(conn, now - dt.timedelta(days=c.TASK_RUNS_KEEP_DAYS))
-    conn._partition_days = None
+    ids, rows = upkeep.delete_expired(conn, cutoff) if cutoff is not None else (0, 0)
+    runs = upkeep.delete_old_task_runs(conn, now - dt.timedelta(days=c.TASK_RUNS_KEEP_DAYS))
     return {
         "created": [partitions.partition_name(d) for d in ahead],
         "dropped": [partitions.partition_name(d) for d in expired],
@@ -42,7 +42,7 @@ def maintain_partitions(conn, settings: Settings, now: dt.datetime) -> dict:
 def run_refresh(conn, settings: Settings, now: dt.datetime, clock=time.perf_counter) -> dict:
     """One refresh invocation; {"status": "skipped"} when another holds the lock."""
     started = clock()
-    if not db.try_advisory_lock(conn, c.LOCK_REFRESH):
+    if not upkeep.try_advisory_lock(conn, c.LOCK_REFRESH):
         return {"status": "skipped", "reason": "another view refresh is running", "seconds": round(clock() - started, 4)}
     try:
         step = clock()
@@ -50,12 +50,12 @@ def run_refresh(conn, settings: Settings, now: dt.datetime, clock=time.perf_coun
         timings = {"partitions": round(clock() - step, 4)}
         for view in c.MATERIALIZED_VIEWS:
             step = clock()
-            db.refresh_view(conn, view)
+            upkeep.refresh_view(conn, view)
             timings[view] = round(clock() - step, 4)
     finally:
         # A broken connection has released the lock already; its error must not mask the cause.
         with contextlib.suppress(Exception):
-            db.advisory_unlock(conn, c.LOCK_REFRESH)
+            upkeep.advisory_unlock(conn, c.LOCK_REFRESH)
     result = {"status": "refreshed", "timings": timings, "partitions": maintenance, "seconds": round(clock() - started, 4)}
     log.info("views refreshed", extra=result)
     return result

@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from engine import db, metric_logic
+from engine.core import metric_logic
+from engine.db import reads, upkeep
 from tests.integration.test_metrics_definitions import store
 
 pytestmark = pytest.mark.integration
@@ -118,41 +119,41 @@ EDGES = {
 def test_series_match_their_definitions_at_the_edges(conn, settings, name):
     rows = EDGES[name]
     store(conn, rows)
-    assert db.per_minute(conn, 1, FIRST, NOW) == oracle_per_minute(rows)
-    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, NOW, settings.top_elements), FIRST, NOW)
+    assert reads.per_minute(conn, 1, FIRST, NOW) == oracle_per_minute(rows)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, NOW, settings.top_elements), FIRST, NOW)
     assert body["elements"] == oracle_elements(rows, settings.top_elements)
-    assert db.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
-    assert db.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
+    assert reads.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_series_match_their_definitions_on_generated_data(conn, settings, seed):
     rows = generated(seed, 3000)
     store(conn, rows)
-    per_minute = db.per_minute(conn, 1, FIRST, NOW)
+    per_minute = reads.per_minute(conn, 1, FIRST, NOW)
     assert per_minute == oracle_per_minute(rows)
     assert sum(events for _, events, _ in per_minute) > 500  # the data does exercise the span
-    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, NOW, 3), FIRST, NOW)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, NOW, 3), FIRST, NOW)
     assert body["elements"] == oracle_elements(rows, 3)
-    assert db.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
-    assert db.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
-    assert db.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
+    assert reads.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert reads.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
+    assert reads.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
 
 
 def test_engaged_users_are_the_view_plus_its_tail_counted_once(conn):
     """Refreshed rows come from user_engagement; later ones are added live; late ones wait."""
     before = [row(NOW - dt.timedelta(minutes=m), user_id=u, duration=2.0) for m, u in ((30, "a"), (20, "a"), (10, "b"))]
     store(conn, before)
-    db.refresh_view(conn, "user_engagement")
+    upkeep.refresh_view(conn, "user_engagement")
     tail = [row(NOW - dt.timedelta(minutes=5), user_id="b", duration=4.0), row(NOW, user_id="c", duration=None)]
     late = [row(NOW - dt.timedelta(minutes=15), user_id="c", duration=1.0)]  # before the watermark (10 min ago)
     store(conn, tail + late)
-    assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail, 10)
-    assert db.engaged_users(conn, 1, 10)[1:] == (5, 3)  # the late event is not counted yet
-    assert [u[0] for u in db.engaged_users(conn, 1, 10)[0]] == ["b", "a", "c"]  # 2 events each: most duration first
-    db.refresh_view(conn, "user_engagement")
-    assert db.engaged_users(conn, 1, 10) == oracle_users(before + tail + late, 10)
-    users, events, count = db.engaged_users(conn, 1, 10)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + tail, 10)
+    assert reads.engaged_users(conn, 1, 10)[1:] == (5, 3)  # the late event is not counted yet
+    assert [u[0] for u in reads.engaged_users(conn, 1, 10)[0]] == ["b", "a", "c"]  # 2 events each: most duration first
+    upkeep.refresh_view(conn, "user_engagement")
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + tail + late, 10)
+    users, events, count = reads.engaged_users(conn, 1, 10)
     assert (events, count) == (6, 3)
     assert [u[0] for u in users] == ["b", "a", "c"]
     assert users[2] == ("c", 2, 1.0, late[0]["timestamp"], tail[1]["timestamp"])

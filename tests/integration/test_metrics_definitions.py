@@ -7,7 +7,9 @@ import uuid
 import orjson
 import pytest
 
-from engine import copyfmt, db, metrics
+from engine import metrics
+from engine.core import copyfmt
+from engine.db import upkeep, writes
 from tests import oracle
 from tests.conftest import with_settings
 
@@ -34,7 +36,7 @@ def store(conn, events: list[dict]) -> None:
             "properties": None,
         }
         lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
-    db.load_rows(conn, b"".join(lines))
+    writes.load_rows(conn, b"".join(lines))
 
 
 def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None):
@@ -116,7 +118,7 @@ def test_views_match_their_definitions(conn, settings, seed):
     rows = generated(seed, 2000)
     store(conn, rows)
     for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
-        db.refresh_view(conn, view)
+        upkeep.refresh_view(conn, view)
 
     got = {
         (p, u): (n, s, el, total, avg, first, last)
