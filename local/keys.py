@@ -1,5 +1,8 @@
 """The default project's keys and the task token: from the environment, else generated once
 and kept in .local/keys.json (mode 600) so that they survive restarts.
+
+Generated keys are made like every other key (engine.core.apikeys: `wk_`/`rk_` and 32 random
+bytes); keys a .local/keys.json of an older version holds are kept as they are.
 """
 
 from __future__ import annotations
@@ -10,8 +13,17 @@ import secrets
 from pathlib import Path
 
 from engine.config import Settings
+from engine.core import apikeys
 
 NAMES = {"write_key": "ANALYTICS_WRITE_KEY", "read_key": "ANALYTICS_READ_KEY", "task_token": "ANALYTICS_TASK_TOKEN"}
+TOKEN_BYTES = 32
+
+
+def new_secret(name: str) -> str:
+    """A fresh value for one of NAMES: a key of its kind, or a task token of 32 random bytes."""
+    if name == "task_token":
+        return secrets.token_urlsafe(TOKEN_BYTES)
+    return apikeys.new_key(name.removesuffix("_key"))
 
 
 def ensure_keys(settings: Settings, local_dir: Path) -> dict[str, str]:
@@ -21,7 +33,7 @@ def ensure_keys(settings: Settings, local_dir: Path) -> dict[str, str]:
     changed = False
     for name in NAMES:
         if not stored.get(name):
-            stored[name] = secrets.token_urlsafe(24)
+            stored[name] = new_secret(name)
             changed = True
     if changed:
         local_dir.mkdir(parents=True, exist_ok=True)
