@@ -91,14 +91,19 @@ def _url(*schemes: str):
     return parse
 
 
-def _number(kind, low, high):
+KIND_NAMES = {int: "a whole number", float: "a number"}
+# The gateway's port and the next four, one per function (local/stack.py's FUNCTIONS).
+PORT_BLOCK = 5
+
+
+def _number(kind, low, high, why: str = ""):
     def parse(value: str):
         try:
             number = kind(value)
         except ValueError:
-            raise ValueError(f"must be a {kind.__name__}, got {value!r}") from None
+            raise ValueError(f"must be {KIND_NAMES[kind]}, got {value!r}") from None
         if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}, got {number}")
+            raise ValueError(f"must be between {low} and {high}{why}, got {number}")
         return number
 
     return parse
@@ -137,7 +142,10 @@ FIELDS = {
     "read_key": ("ANALYTICS_READ_KEY", _secret),
     "task_token": ("ANALYTICS_TASK_TOKEN", _secret),
     "redis_namespace": ("ANALYTICS_REDIS_NAMESPACE", _namespace),
-    "http_port": ("ANALYTICS_HTTP_PORT", _number(int, 1, 65535)),
+    "http_port": (
+        "ANALYTICS_HTTP_PORT",
+        _number(int, 1, 65536 - PORT_BLOCK, f" (the gateway's port; the functions take the next {PORT_BLOCK - 1})"),
+    ),
     "http_host": ("ANALYTICS_HTTP_HOST", _text),
     "local_dir": ("ANALYTICS_LOCAL_DIR", _text),
     "ingest_url": ("ANALYTICS_INGEST_URL", _url("http", "https")),

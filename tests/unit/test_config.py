@@ -30,8 +30,16 @@ def test_reads_each_variable():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ANALYTICS_HTTP_PORT": "eighty"}, "ANALYTICS_HTTP_PORT must be a int, got 'eighty'"),
-        ({"ANALYTICS_HTTP_PORT": "70000"}, "ANALYTICS_HTTP_PORT must be between 1 and 65535, got 70000"),
+        ({"ANALYTICS_HTTP_PORT": "eighty"}, "ANALYTICS_HTTP_PORT must be a whole number, got 'eighty'"),
+        (
+            {"ANALYTICS_HTTP_PORT": "70000"},
+            "ANALYTICS_HTTP_PORT must be between 1 and 65531 (the gateway's port; the functions take the next 4), got 70000",
+        ),
+        (
+            {"ANALYTICS_HTTP_PORT": "65534"},
+            "ANALYTICS_HTTP_PORT must be between 1 and 65531 (the gateway's port; the functions take the next 4), got 65534",
+        ),
+        ({"ANALYTICS_DRAIN_BUDGET_SECONDS": "soon"}, "ANALYTICS_DRAIN_BUDGET_SECONDS must be a number, got 'soon'"),
         ({"ANALYTICS_DATABASE_URL": "mysql://x"}, "ANALYTICS_DATABASE_URL must start with postgresql:// or postgres://"),
         ({"ANALYTICS_WRITE_KEY": "short"}, "ANALYTICS_WRITE_KEY must be at least 16 characters"),
         ({"ANALYTICS_ENV": "staging"}, "ANALYTICS_ENV must be one of development, test, production"),
