@@ -71,16 +71,16 @@ replay-dead-letters: $(STAMP) ## Put dead letters back on the stream (ANALYTICS_
 	@$(PY) -m engine.replay
 
 .PHONY: key rotate-key keys
-key: $(STAMP) ## Create a project and print its keys: make key NAME=shop
+key: $(STAMP) ## Create a project and print its keys: make key NAME=shop (ANALYTICS_DATABASE_URL, else the running make run)
 	@test -n "$(NAME)" || { echo "usage: make key NAME=project-name" >&2; exit 2; }
-	@$(PY) -m engine.keycli create "$(NAME)"
+	@$(PY) -m local keys create "$(NAME)"
 
 rotate-key: $(STAMP) ## Replace a key: make rotate-key PROJECT=2 KIND=write [GRACE_HOURS=24]
 	@test -n "$(PROJECT)" -a -n "$(KIND)" || { echo "usage: make rotate-key PROJECT=id KIND=write|read [GRACE_HOURS=24]" >&2; exit 2; }
-	@$(PY) -m engine.keycli rotate "$(PROJECT)" "$(KIND)" --grace-hours "$(or $(GRACE_HOURS),24)"
+	@$(PY) -m local keys rotate "$(PROJECT)" "$(KIND)" --grace-hours "$(or $(GRACE_HOURS),24)"
 
-keys: $(STAMP) ## List projects and their keys (first characters only)
-	@$(PY) -m engine.keycli list
+keys: $(STAMP) ## List projects and their keys (first characters only), and whether each is active or expired
+	@$(PY) -m local keys list
 
 .PHONY: css
 css: ## Rebuild static/dist (Tailwind CSS, minified tracker) and static/vendor/uplot with the pinned npm tools (needs Node; outputs are committed)

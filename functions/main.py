@@ -9,6 +9,8 @@ Every target also answers GET /healthz. Settings are read (and checked) at impor
 missing variable stops the function at start; clients are created on first use.
 """
 
+import os
+import sys
 from functools import partial
 
 import functions_framework
@@ -16,9 +18,17 @@ import functions_framework
 from engine import config, health, logs, openapi, opsmetrics, segment_api, tasks, web
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
+from engine.core.errors import ConfigError
 
 logs.configure()
-SETTINGS = config.function_settings()
+try:
+    SETTINGS = config.function_settings()
+except ConfigError as exc:
+    # The message is the whole answer: a traceback through functions-framework's loader adds nothing.
+    sys.exit(f"error: {exc}")
+# One line per start, so that a function's log says when it (re)started and the supervisor's
+# restart line can quote it.
+logs.get_logger("main").info("functions loaded", extra={"pid": os.getpid(), "env": SETTINGS.env})
 
 
 def _bind(handler):
@@ -34,7 +44,6 @@ INGEST_ROUTES = {
     ("POST", "/events"): _bind(ingest_pipeline.post_events),
     ("GET", "/healthz"): _health("ingest", "redis"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
-    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
     **segment_api.routes(_bind),
 }
 METRICS_ROUTES = {
@@ -45,20 +54,21 @@ METRICS_ROUTES = {
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
     ("GET", "/healthz"): _health("metrics", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
-    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 DRAIN_ROUTES = {
     ("POST", "/tasks/stream-drain"): _bind(tasks.post_drain),
     ("GET", "/healthz"): _health("stream-drain", "redis", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
-    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
 REFRESH_ROUTES = {
     ("POST", "/tasks/view-refresh"): _bind(tasks.post_refresh),
     ("GET", "/healthz"): _health("view-refresh", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
-    ("GET", "/openapi.json"): _bind(openapi.get_openapi),
 }
+
+# Each function documents exactly its own table, this route included.
+for _routes in (INGEST_ROUTES, METRICS_ROUTES, DRAIN_ROUTES, REFRESH_ROUTES):
+    _routes[("GET", "/openapi.json")] = openapi.handler(_routes)
 
 
 @functions_framework.http

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +19,7 @@ from werkzeug.middleware.http_proxy import ProxyMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
-from engine import config
+from engine import config, logs, openapi
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 PROXY_TIMEOUT_SECONDS = 120
@@ -35,9 +36,21 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
         "/metrics": ("metrics", settings.metrics_url),
         "/tasks/stream-drain": ("stream-drain", settings.drain_url),
         "/tasks/view-refresh": ("view-refresh", settings.refresh_url),
-        "/openapi.json": ("ingest", settings.ingest_url),
         "/v1": ("ingest", settings.ingest_url),  # Segment's tracking API
     }
+
+
+OWN_ROUTES = {("get", "/healthz"), ("get", "/openapi.json")}
+
+
+def served_routes(table: dict[str, tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """The documented routes this gateway serves: its own, and every path it proxies."""
+    proxied = {
+        (method, path)
+        for method, path, *_ in openapi.OPERATIONS
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in table)
+    }
+    return frozenset(proxied | OWN_ROUTES)
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:
@@ -101,6 +114,8 @@ def make_app(settings: config.Settings):
     def own(request: Request) -> Response:
         if request.path == "/healthz":
             return health(table)
+        if request.path == "/openapi.json":
+            return _json(200, openapi.document(served_routes(table)))
         if request.path == LOCAL_CONFIG_PATH:
             return local_config(settings, request)
         if request.path == "/" and (STATIC_DIR / "index.html").exists():
@@ -153,4 +168,10 @@ def health(table: dict[str, tuple[str, str]]) -> Response:
 
 def create_app():
     """gunicorn's entry point: `gunicorn 'local.gateway:create_app()'`."""
-    return make_app(config.get_settings())
+    logs.configure()
+    settings = config.get_settings()
+    app = make_app(settings)
+    # One line per start: the gateway's log says when it (re)started and where it routes.
+    routed = {prefix: name for prefix, (name, _) in routes(settings).items()}
+    logs.get_logger("local.gateway").info("gateway started", extra={"pid": os.getpid(), "routes": routed})
+    return app

@@ -66,6 +66,7 @@ class Stack:
         self.servers: list = []
         self.supervisor: Supervisor | None = None
         self.run_file = self.dir / "run.json"
+        self.database_url: str | None = None
 
     def start_stores(self) -> tuple[str, str]:
         database_url, redis_url = self.settings.database_url, self.settings.redis_url
@@ -118,6 +119,8 @@ class Stack:
         """.local/run.json: this run's pid and its children's, for tools and tests."""
         state = {"pid": os.getpid(), "children": {c.name: c.pid for c in supervisor.children}}
         state["servers"] = {type(s).__name__: s.process.pid for s in self.servers if s.process}
+        if "EmbeddedPostgres" in state["servers"]:
+            state["database_url"] = self.database_url  # for `make key` & co. (local/keytool.py)
         # Written whole, then renamed into place: a reader (a tool, a test) polling it while a
         # restart rewrites it sees the old state or the new one, never an empty file.
         partial = self.run_file.with_suffix(".json.tmp")
@@ -131,6 +134,7 @@ class Stack:
         host, base = self.settings.http_host, self.settings.http_port
         check_ports(host, {"gateway": base, **{f.name: base + f.port_offset for f in stack.FUNCTIONS}})
         database_url, redis_url = self.start_stores()
+        self.database_url = database_url
         say("==> applying migrations")
         applied = migrate.migrate(database_url)
         say(f"    {len(applied)} applied" if applied else "    schema is current")
@@ -256,10 +260,13 @@ def reset(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if "--yes" not in argv:
-        answer = input(f"Delete {target} (embedded PostgreSQL and Redis data, keys, logs)? [y/N] ")
+        try:
+            answer = input(f"Delete {target} (embedded PostgreSQL and Redis data, keys, logs)? [y/N] ")
+        except EOFError:  # no terminal to ask: keep it, as a "no" would
+            answer = ""
         if answer.strip().lower() not in ("y", "yes"):
-            say("kept")
-            return 1
+            say(f"kept {target}")
+            return 0
     shutil.rmtree(target)
     say(f"deleted {target}")
     return 0

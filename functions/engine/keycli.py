@@ -52,7 +52,26 @@ def register_configured_keys(conn, write_key: str | None, read_key: str | None) 
             keystore.insert_api_key(conn, c.DEFAULT_PROJECT_ID, kind, apikeys.key_hash(key), apikeys.shown(key))
 
 
-def main(argv: list[str] | None = None) -> int:
+LIST_HEADER = f"{'id':>4}  {'project':<20} {'kind':<6} {'key':<12} {'created':<25} state"
+
+
+def key_lines(rows, now: dt.datetime) -> list[str]:
+    """`make keys`: a header, then a line per key saying whether it works, ends, or has ended."""
+    lines = [LIST_HEADER]
+    for project_id, name, kind, prefix, created, expires in rows:
+        if kind is None:
+            state = "no keys"
+        elif expires is None:
+            state = "active"
+        else:
+            state = f"{'expired' if expires <= now else 'expires'} {expires.isoformat(timespec='seconds')}"
+        made = created.isoformat(timespec="seconds") if created else "-"
+        lines.append(f"{project_id:>4}  {name:<20} {kind or '-':<6} {(prefix + '…') if prefix else '-':<12} {made:<25} {state}")
+    return lines
+
+
+def main(argv: list[str] | None = None, database_url: str | None = None) -> int:
+    """The command line; database_url, when given, is used instead of ANALYTICS_DATABASE_URL."""
     logs.configure()
     parser = argparse.ArgumentParser(prog="python -m engine.keycli", description="Projects and their API keys")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,29 +84,28 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="projects and their keys (first characters only)")
     args = parser.parse_args(argv)
     try:
-        settings = config.get_settings().require("database_url")
-        conn = postgres.connect(
-            settings.database_url, application_name="analytics-keys", statement_timeout_ms=10_000, io_timeout_seconds=10
-        )
-    except (EngineError, postgres.InterfaceError) as exc:
+        database_url = database_url or config.get_settings().require("database_url").database_url
+        conn = postgres.connect(database_url, application_name="analytics-keys", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    except EngineError as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1
+    except (postgres.InterfaceError, postgres.DatabaseError) as exc:
+        print(f"keys: {postgres.failure(exc)}", file=sys.stderr)
+        return 1
     try:
+        now = dt.datetime.now(dt.UTC)
         if args.command == "create":
             project_id, keys = create_project_keys(conn, args.name)
             print(f"project {project_id} ({args.name}) created. Keep these; they are not shown again.")
             print(f"  write key  {keys['write']}   (X-Write-Key; may appear in web pages)")
             print(f"  read key   {keys['read']}   (Authorization: Bearer; secret)")
         elif args.command == "rotate":
-            now = dt.datetime.now(dt.UTC)
             key = rotate_key(conn, args.project, args.kind, dt.timedelta(hours=args.grace_hours), now)
             until = (now + dt.timedelta(hours=args.grace_hours)).isoformat(timespec="seconds")
             print(f"new {args.kind} key for project {args.project}: {key}")
             print(f"  the previous {args.kind} key(s) keep working until {until}")
         else:
-            for project_id, name, kind, prefix, created, expires in keystore.list_api_keys(conn):
-                state = "" if expires is None else f"  expires {expires.isoformat(timespec='seconds')}"
-                print(f"{project_id:>4}  {name:<20} {kind or '-':<6} {(prefix + '…') if prefix else '-':<12} {created or ''}{state}")
+            print("\n".join(key_lines(keystore.list_api_keys(conn), now)))
     except (EngineError, postgres.DatabaseError) as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1

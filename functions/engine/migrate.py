@@ -18,8 +18,11 @@ def main() -> int:
     try:
         settings = config.get_settings().require("database_url")
         applied = migrate(settings.database_url)
-    except (EngineError, postgres.InterfaceError) as exc:
+    except EngineError as exc:
         print(f"migrate: {exc}", file=sys.stderr)
+        return 1
+    except (postgres.InterfaceError, postgres.DatabaseError) as exc:
+        print(f"migrate: {postgres.failure(exc)}", file=sys.stderr)
         return 1
     print(f"migrate: {len(applied)} migration(s) applied" + (f": {applied}" if applied else "; the schema is current"))
     return 0

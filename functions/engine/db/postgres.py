@@ -159,6 +159,13 @@ def server_message(exc: BaseException) -> str:
     return str(exc)
 
 
+def failure(exc: BaseException) -> str:
+    """One line for a command-line tool: what failed, in the server's words, without a traceback."""
+    if isinstance(exc, DatabaseError) and exc.args and isinstance(exc.args[0], dict):
+        return f"PostgreSQL at ANALYTICS_DATABASE_URL refused: {server_message(exc)}"
+    return f"{exc} (ANALYTICS_DATABASE_URL)"
+
+
 # SQLSTATE classes that say "the server or the network failed", not "this data is bad":
 # connection (08), resources (53), operator intervention (57), system (58), transaction
 # rollback such as deadlocks (40), and statement timeouts (57014 is in 57).
