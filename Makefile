@@ -48,17 +48,20 @@ format: $(DEV_STAMP) ## Format the code with ruff
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-serve-ingest: $(STAMP) ## Serve the ingest function alone on :8081
-	@$(VENV)/bin/functions-framework --source functions/main.py --target ingest --port 8081
+# A function started alone listens on this machine only, as make run's do, unless HOST says otherwise.
+SERVE_HOST = $(or $(HOST),127.0.0.1)
 
-serve-metrics: $(STAMP) ## Serve the metrics function alone on :8082
-	@$(VENV)/bin/functions-framework --source functions/main.py --target metrics --port 8082
+serve-ingest: $(STAMP) ## Serve the ingest function alone on 127.0.0.1:8081 (HOST=, PORT= to change)
+	@$(VENV)/bin/functions-framework --source functions/main.py --target ingest --host $(SERVE_HOST) --port $(or $(PORT),8081)
 
-serve-stream-drain: $(STAMP) ## Serve the stream-drain function alone on :8083
-	@$(VENV)/bin/functions-framework --source functions/main.py --target stream_drain --port 8083
+serve-metrics: $(STAMP) ## Serve the metrics function alone on 127.0.0.1:8082 (HOST=, PORT= to change)
+	@$(VENV)/bin/functions-framework --source functions/main.py --target metrics --host $(SERVE_HOST) --port $(or $(PORT),8082)
 
-serve-view-refresh: $(STAMP) ## Serve the view-refresh function alone on :8084
-	@$(VENV)/bin/functions-framework --source functions/main.py --target view_refresh --port 8084
+serve-stream-drain: $(STAMP) ## Serve the stream-drain function alone on 127.0.0.1:8083 (HOST=, PORT= to change)
+	@$(VENV)/bin/functions-framework --source functions/main.py --target stream_drain --host $(SERVE_HOST) --port $(or $(PORT),8083)
+
+serve-view-refresh: $(STAMP) ## Serve the view-refresh function alone on 127.0.0.1:8084 (HOST=, PORT= to change)
+	@$(VENV)/bin/functions-framework --source functions/main.py --target view_refresh --host $(SERVE_HOST) --port $(or $(PORT),8084)
 
 .PHONY: run reset replay-dead-letters
 run: $(STAMP) ## Run the whole stack on http://127.0.0.1:8080 (embedded PostgreSQL and Redis unless configured)

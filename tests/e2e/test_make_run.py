@@ -1,5 +1,6 @@
 """`make run`'s stack end to end: embedded servers, scheduler-driven drain, supervision, shutdown."""
 
+import json
 import shutil
 import subprocess
 
@@ -29,6 +30,11 @@ def test_make_run_end_to_end(tmp_path):
         write, read = {"X-Write-Key": keys["write_key"]}, keys["read_key"]
         assert keys["write_key"] in stack.output()  # printed once, clearly
         assert set(stack.state()["servers"]) == {"EmbeddedPostgres", "EmbeddedRedis"}
+        assert stack.state()["database_url"].startswith("postgresql://")  # what `make keys` uses (local/keytool.py)
+        # Every process says in its log when it started, so a restart line can quote it.
+        logs_dir = local_dir / "logs"
+        assert '"msg":"functions loaded"' in (logs_dir / "metrics.log").read_text()
+        assert '"msg":"gateway started"' in (logs_dir / "gateway.log").read_text()
 
         # The seed's event through the gateway, counted by GET /metrics within 5 s, with no
         # task route called: the scheduler drives the drain.
@@ -50,6 +56,9 @@ def test_make_run_end_to_end(tmp_path):
         new_pid, _ = wait_for(lambda: (pid := stack.state()["children"]["ingest"]) != old_pid and pid, timeout=10)
         wait_for(lambda: call("GET", f"http://127.0.0.1:{port + 1}/healthz")[0] == 200, timeout=15)
         assert "process restarted" in stack.output() and '"child":"ingest"' in stack.output()
+        exited = [json.loads(line) for line in stack.output().splitlines() if '"msg":"process exited; restarting"' in line]
+        assert [line["child"] for line in exited] == ["ingest"]
+        assert exited[0]["log_tail"] and all(json.loads(line)["ts"] for line in exited[0]["log_tail"])  # the end of its log
         status, _ = call("POST", f"{stack.url}/event", make_event(user_id="user_456"), write)
         assert status == 202
         wait_for(counted(stack, read, 2), timeout=5)
@@ -87,6 +96,7 @@ def test_configured_services_start_nothing_embedded(tmp_path, services, settings
     ).start()
     try:
         assert stack.state()["servers"] == {}
+        assert "database_url" not in stack.state()  # a configured URL (maybe with a password) is not copied
         assert not (tmp_path / "local" / "data").exists()
         keys = stack.keys()
         status, _ = call("POST", f"{stack.url}/event", make_event(), {"X-Write-Key": keys["write_key"]})

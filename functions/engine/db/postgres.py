@@ -126,9 +126,13 @@ def connect(
             # unknown size) and the views' refresh, where compiling cost more than it saved.
             startup_params={"TimeZone": "UTC", "statement_timeout": str(statement_timeout_ms), "jit": "off"},
         )
-    except BaseException:
+    except BaseException as exc:
         if sock is not None:  # handed over, but pg8000 does not close it when startup fails
             sock.close()
+        if isinstance(exc, InterfaceError) and isinstance(exc.__context__, DatabaseError):
+            # Refused at startup, pg8000 says goodbye on the socket the server has closed: its
+            # "network error" would hide the server's answer, which is the one to raise.
+            raise exc.__context__ from None
         raise
 
 
