@@ -3,11 +3,14 @@
  *
  *   <script src="https://YOUR-ANALYTICS-HOST/dist/tracker.min.js" data-key="WRITE_KEY"></script>
  *   <button data-analytics-element="signup_button">Sign up</button>     (clicks are sent by themselves)
- *   <script>analytics.track("play", "video_player", {duration: 12.5, episode: 4})</script>
+ *   <script>analyticsEngine.track("play", "video_player", {duration: 12.5, episode: 4})</script>
  *
  * Optional attributes: data-user (your user id; else an anonymous id kept in localStorage),
- * data-endpoint (where ingest answers; else the origin this script came from).
- * analytics.identify(userId) switches the user; analytics.flush() sends now.
+ * data-endpoint (where ingest answers; else the origin this script came from), data-global
+ * (a further global name for the API, e.g. "analytics"; it replaces what that name held).
+ * analyticsEngine.identify(userId) switches the user; analyticsEngine.flush() sends now.
+ * The API's own global is analyticsEngine: a page may also load Segment's analytics.js, whose
+ * global is analytics, and both work.
  *
  * Events are sent as text/plain JSON to /events?key=... , which needs no CORS preflight, in
  * batches of at most 50, by fetch with keepalive; a network error, 429 or 5xx is retried
@@ -127,11 +130,13 @@
   });
   measure();
 
-  win.analytics = {
+  var api = {
     track: track,
     flush: flush,
     identify: function (id) {
       user = id;
     },
   };
+  win.analyticsEngine = api;
+  if (attr("global")) win[attr("global")] = api;
 })(window, document);

@@ -89,7 +89,7 @@ def test_clicks_make_one_row_each_even_when_the_answer_is_lost_and_the_batch_ret
 def test_track_call_and_engaged_time_reach_the_database(page, stack, pg):
     user_id = f"tracker_{secrets.token_hex(4)}"
     open_test_page(page, stack, user_id)
-    page.evaluate("analytics.track('play', 'video_player', {duration: 12.5, episode: 4}); analytics.flush()")
+    page.evaluate("analyticsEngine.track('play', 'video_player', {duration: 12.5, episode: 4}); analyticsEngine.flush()")
     page.wait_for_timeout(1500)  # the stimulus, not a wait: time spent on the page, visible and focused
     page.goto("about:blank")  # leaving: the engaged time goes by sendBeacon
 
