@@ -6,7 +6,8 @@
     functions-framework --source functions/main.py --target view_refresh  # POST /tasks/view-refresh
 
 Every target also answers GET /healthz. Settings are read (and checked) at import, so a
-missing variable stops the function at start; clients are created on first use.
+missing variable stops the function at start; only the served target's needs are checked
+(config.FUNCTION_NEEDS). Clients are created on first use.
 """
 
 from functools import partial
@@ -18,7 +19,7 @@ from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 
 logs.configure()
-SETTINGS = config.function_settings()
+SETTINGS = config.function_settings(config.function_target())
 
 
 def _bind(handler):

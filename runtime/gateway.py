@@ -2,7 +2,7 @@
 
 Built on Werkzeug's ProxyMiddleware (which streams request bodies through and passes status
 and headers back) and SharedDataMiddleware. It adds nothing a function should decide: no
-auth, no validation. Served by gunicorn: `gunicorn 'local.gateway:create_app()'`.
+auth, no validation. Served by gunicorn: `gunicorn 'runtime.gateway:create_app()'`.
 """
 
 from __future__ import annotations
@@ -152,5 +152,5 @@ def health(table: dict[str, tuple[str, str]]) -> Response:
 
 
 def create_app():
-    """gunicorn's entry point: `gunicorn 'local.gateway:create_app()'`."""
+    """gunicorn's entry point: `gunicorn 'runtime.gateway:create_app()'`."""
     return make_app(config.get_settings())
