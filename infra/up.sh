@@ -14,6 +14,9 @@ ENV_FILE="${COMPOSE_ENV:-infra/.env}"
 WAIT_SECONDS="${COMPOSE_WAIT_SECONDS:-300}"
 FILE=infra/docker-compose.yml
 export DOCKER
+# Compose v2 would build through buildx's bake where installed; Debian's docker.io has no buildx,
+# and the engine's own builder is what every engine from 20.10 on has.
+export COMPOSE_BAKE=false
 
 compose() { "$DOCKER" compose -f "$FILE" --env-file "$ENV_FILE" "$@"; }
 
