@@ -30,8 +30,9 @@ need_debootstrap() {
 # container reads (apt lists, documentation, the package cache).
 rootfs() {
   local name="$1" include="$2" dir="$CACHE/rootfs/$1"
-  rm -rf "$dir" && mkdir -p "$dir" "$CACHE/debs"
-  debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" bookworm "$dir" "$MIRROR" \
+  rm -rf "$dir" && mkdir -p "$dir" "$CACHE/debs/$name"
+  # A package cache per image: the three are built side by side, and must not share one.
+  debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs/$name" bookworm "$dir" "$MIRROR" \
     > "$CACHE/$name.debootstrap.log" 2>&1 || { log "error: debootstrap of $name failed; see $CACHE/$name.debootstrap.log"; exit 1; }
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/* "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
   echo "$dir"
@@ -97,8 +98,7 @@ need_debootstrap
 missing=()
 for tag in "$@"; do "$DOCKER" image inspect "$tag" >/dev/null 2>&1 || missing+=("$tag"); done
 [ ${#missing[@]} -gt 0 ] || exit 0
-# The first fills the package cache alone; the others share it and are built side by side.
-build "${missing[0]}"
+# Side by side: most of each build is dpkg waiting on the disk.
 pids=()
-for tag in "${missing[@]:1}"; do build "$tag" & pids+=($!); done
+for tag in "${missing[@]}"; do build "$tag" & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid"; done
