@@ -90,25 +90,19 @@ css: ## Rebuild static/dist (Tailwind CSS, minified tracker) and static/vendor/u
 	@static/build.sh
 
 # The production-shaped stack under docker compose (infra/; README, "Production").
+DOCKER ?= docker
 COMPOSE_ENV ?= infra/.env
-COMPOSE = docker compose -f infra/docker-compose.yml --env-file $(COMPOSE_ENV)
+COMPOSE = $(DOCKER) compose -f infra/docker-compose.yml --env-file $(COMPOSE_ENV)
 COMPOSE_WAIT_SECONDS ?= 300
 .PHONY: up down docker-check
 docker-check:
-	@command -v docker >/dev/null 2>&1 || { echo "error: docker is not installed (or not on PATH). make up needs Docker Engine with the compose plugin: https://docs.docker.com/engine/install/ (without Docker, make run runs the same stack)" >&2; exit 1; }
-	@docker compose version >/dev/null 2>&1 || { echo "error: 'docker compose' is missing: install the Docker Compose v2 plugin (docker-compose-plugin)" >&2; exit 1; }
-	@docker info >/dev/null 2>&1 || { echo "error: cannot reach the Docker engine: is it running, and may $$USER use it?" >&2; exit 1; }
+	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "error: docker is not installed (or not on PATH). make up needs Docker Engine 20.10+ with the Compose v2 plugin (README, Production; without Docker, make run runs the same stack)" >&2; exit 1; }
+	@$(DOCKER) compose version >/dev/null 2>&1 || { echo "error: 'docker compose' is missing: install the Compose v2 plugin (Docker's docker-compose-plugin package; README, Production)" >&2; exit 1; }
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "error: cannot reach the Docker engine: is dockerd running, and may $$USER use it?" >&2; exit 1; }
 	@test -f $(COMPOSE_ENV) || { echo "error: $(COMPOSE_ENV) is missing. Create it with fresh random secrets: python3 infra/new_env.py (or copy infra/.env.example and fill it in)" >&2; exit 1; }
 
 up: docker-check ## Build and start the stack under docker compose, wait until every service is healthy, print the URLs
-	@$(COMPOSE) up --detach --build --wait --wait-timeout $(COMPOSE_WAIT_SECONDS) || { echo "error: the stack did not become healthy; see: docker compose -f infra/docker-compose.yml ps, and ... logs SERVICE" >&2; exit 1; }
-	@set -a; . "$(abspath $(COMPOSE_ENV))"; set +a; host=$${BIND_ADDRESS:-127.0.0.1}; \
-	echo; echo "Analytics engine is up under docker compose (every service healthy)"; echo; \
-	echo "  dashboard   http://$$host:$${GATEWAY_PORT:-8080}/"; \
-	echo "  API         POST http://$$host:$${GATEWAY_PORT:-8080}/event, /events   GET /metrics   (keys: ANALYTICS_WRITE_KEY, ANALYTICS_READ_KEY in $(COMPOSE_ENV))"; \
-	echo "  Grafana     http://$$host:$${GRAFANA_PORT:-3000}/   (user $${GRAFANA_ADMIN_USER:-admin}, password GRAFANA_ADMIN_PASSWORD in $(COMPOSE_ENV))"; \
-	echo "  logs        docker compose -f infra/docker-compose.yml logs -f [SERVICE]"; \
-	echo "  stop        make down (the data stays in the volumes)"
+	@DOCKER="$(DOCKER)" COMPOSE_ENV="$(COMPOSE_ENV)" COMPOSE_WAIT_SECONDS="$(COMPOSE_WAIT_SECONDS)" infra/up.sh
 
 down: docker-check ## Stop the docker compose stack (PostgreSQL, Redis and Grafana data stay in their volumes)
 	@$(COMPOSE) down

@@ -6,7 +6,8 @@
     functions-framework --source functions/main.py --target view_refresh  # POST /tasks/view-refresh
 
 Every target also answers GET /healthz. Settings are read (and checked) at import, so a
-missing variable stops the function at start; clients are created on first use.
+missing variable stops the function at start; only the served target's needs are checked
+(config.FUNCTION_NEEDS). Clients are created on first use.
 """
 
 import os
@@ -22,7 +23,7 @@ from engine.core.errors import ConfigError
 
 logs.configure()
 try:
-    SETTINGS = config.function_settings()
+    SETTINGS = config.function_settings(config.function_target())
 except ConfigError as exc:
     # The message is the whole answer: a traceback through functions-framework's loader adds nothing.
     sys.exit(f"error: {exc}")

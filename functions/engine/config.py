@@ -200,9 +200,26 @@ def get_settings() -> Settings:
     return load_settings(os.environ)
 
 
-def function_settings() -> Settings:
-    """Settings a function process needs: both stores and every key."""
-    return get_settings().require("database_url", "redis_url", "write_key", "read_key", "task_token")
+# What each function needs to start, by its functions-framework target: its stores, the key it
+# checks, and the task token that guards its /internal/metrics. A function deployed alone
+# (README, "Production") is given these and nothing more.
+FUNCTION_NEEDS = {
+    "ingest": ("database_url", "redis_url", "write_key", "task_token"),
+    "metrics": ("database_url", "redis_url", "read_key", "task_token"),
+    "stream_drain": ("database_url", "redis_url", "task_token"),
+    "view_refresh": ("database_url", "redis_url", "task_token"),
+}
+ALL_FUNCTION_NEEDS = tuple(dict.fromkeys(need for needs in FUNCTION_NEEDS.values() for need in needs))
+
+
+def function_target() -> str:
+    """The target this process serves: functions-framework sets FUNCTION_TARGET before it loads the source."""
+    return os.environ.get("FUNCTION_TARGET", "")
+
+
+def function_settings(target: str | None = None) -> Settings:
+    """Settings a function process needs: those of its target, or every function's when it is not known."""
+    return get_settings().require(*FUNCTION_NEEDS.get(target or "", ALL_FUNCTION_NEEDS))
 
 
 def test_service_urls(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:

@@ -51,7 +51,9 @@ def git_state() -> dict:
         return done.stdout.strip()
 
     changed = [
-        line[3:] for line in git("status", "--porcelain").splitlines() if line[3:].startswith(("functions/", "sql/", "local/stack.py"))
+        line[3:]
+        for line in git("status", "--porcelain").splitlines()
+        if line[3:].startswith(("functions/", "sql/", "runtime/", "local/stack.py"))
     ]
     return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_engine_files": changed}
 

@@ -119,13 +119,19 @@ def dockerfile_stages() -> dict[str, Stage]:
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
     stages: dict[str, Stage] = {}
     stage = None
+    args: dict[str, str] = {}  # ARGs before the first FROM, with their defaults
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         keyword, _, rest = line.partition(" ")
         keyword = keyword.upper()
+        if keyword == "ARG" and stage is None:
+            name, _, default = rest.partition("=")
+            args[name.strip()] = default.strip()
+            continue
         if keyword == "FROM":
+            rest = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest)
             base, _, name = rest.partition(" AS ")
             parent = stages.get(base.strip())
             stage = Stage(name.strip(), base.strip(), user=parent.user if parent else None)

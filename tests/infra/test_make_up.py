@@ -1,5 +1,6 @@
-"""`make up` / `make down` without a Docker engine: a stand-in `docker` on PATH records what the
-targets ask of it, so their checks, their compose command and their URLs are proven here.
+"""`make up`'s checks on a machine that lacks what it needs: no docker at all, or no infra/.env.
+A stand-in `docker` on PATH stands for a machine with Docker; everything else `make up` and
+`make down` do is run on a real engine by tests/containers.
 """
 
 from __future__ import annotations
@@ -63,32 +64,7 @@ def test_without_the_env_file_it_says_how_to_make_one(docker, tmp_path):
     bin_dir, log, install = docker
     install()
     result = make("up", bin_dir, COMPOSE_ENV=str(tmp_path / "missing.env"))
-    assert result.returncode != 0 and "python3 infra/new_env.py" in result.stderr
+    assert result.returncode != 0
+    expected = f"error: {tmp_path / 'missing.env'} is missing. Create it with fresh random secrets: python3 infra/new_env.py (or copy infra/.env.example and fill it in)"
+    assert result.stderr.splitlines()[0] == expected
     assert " up " not in log.read_text()
-
-
-def test_up_builds_starts_and_waits_for_health_then_prints_the_urls(docker, env_file):
-    bin_dir, log, install = docker
-    install()
-    result = make("up", bin_dir, COMPOSE_ENV=str(env_file))
-    assert result.returncode == 0, result.stderr
-    calls = log.read_text().splitlines()
-    assert calls[-1] == f"compose -f infra/docker-compose.yml --env-file {env_file} up --detach --build --wait --wait-timeout 300"
-    assert "http://127.0.0.1:9090/" in result.stdout, "the gateway's port from the env file"
-    assert "http://127.0.0.1:3000/" in result.stdout and "user boss" in result.stdout
-    assert "abc" not in result.stdout, "no secret is printed"
-
-
-def test_up_fails_loudly_when_the_stack_does_not_become_healthy(docker, env_file):
-    bin_dir, _, install = docker
-    install(up_status=1)
-    result = make("up", bin_dir, COMPOSE_ENV=str(env_file))
-    assert result.returncode != 0 and "did not become healthy" in result.stderr
-    assert "Analytics engine is up" not in result.stdout
-
-
-def test_down_stops_the_stack(docker, env_file):
-    bin_dir, log, install = docker
-    install()
-    assert make("down", bin_dir, COMPOSE_ENV=str(env_file)).returncode == 0
-    assert log.read_text().splitlines()[-1] == f"compose -f infra/docker-compose.yml --env-file {env_file} down"

@@ -4,7 +4,7 @@ import pytest
 from werkzeug.test import Client
 
 from engine.config import Settings
-from local import gateway
+from runtime import gateway
 
 
 def closed_port() -> int:

@@ -10,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "functions" / "engine"
-PACKAGES = {"functions": ROOT / "functions", "local": ROOT, "scheduler": ROOT}
 IO_LIBRARIES = {"redis", "pg8000", "flask", "functions_framework", "werkzeug", "gunicorn"}
 MAX_MODULE_LINES = 300
 
@@ -45,7 +44,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def project_modules() -> dict[str, Path]:
-    files = sources(ROOT / "functions" / "engine", ROOT / "local", ROOT / "scheduler")
+    files = sources(ROOT / "functions" / "engine", ROOT / "local", ROOT / "scheduler", ROOT / "runtime")
     return {module_name(p): p for p in files}
 
 
@@ -65,7 +64,9 @@ WINGS = {"buffer": ("redis",), "db": ("pg8000",)}
 def test_core_module_imports_no_io_library_and_nothing_above_core(path):
     imported = imports_of(path)
     io = {name for name in imported if name.split(".")[0] in IO_LIBRARIES}
-    above = {name for name in imported if name.startswith(("engine", "local", "scheduler")) and not name.startswith("engine.core")}
+    above = {
+        name for name in imported if name.startswith(("engine", "local", "scheduler", "runtime")) and not name.startswith("engine.core")
+    }
     assert io == set(), f"{path.name} imports I/O libraries"
     assert above == set(), f"{path.name} imports modules above the core"
 
@@ -77,7 +78,9 @@ def test_store_wing_imports_only_its_own_driver_the_core_and_itself(wing):
         imported = imports_of(path)
         io = {name.split(".")[0] for name in imported if name.split(".")[0] in IO_LIBRARIES}
         above = {
-            n for n in imported if n.startswith(("engine", "local", "scheduler")) and not n.startswith(("engine.core", f"engine.{wing}"))
+            n
+            for n in imported
+            if n.startswith(("engine", "local", "scheduler", "runtime")) and not n.startswith(("engine.core", f"engine.{wing}"))
         }
         assert io <= allowed_io, f"{path.name} imports {io - allowed_io}"
         assert above == set(), f"{wing}/{path.name} imports modules above its wing"
@@ -117,12 +120,14 @@ def test_find_cycle_finds_a_circle_and_only_a_circle():
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
-def test_no_import_circle_in_functions_local_or_scheduler():
+def test_no_import_circle_in_functions_local_scheduler_or_runtime():
     graph = internal_imports(project_modules())
     assert len(graph) > 60  # the whole tree was read
     assert find_cycle(graph) is None
 
 
-@pytest.mark.parametrize("path", sources(ROOT / "functions", ROOT / "local", ROOT / "scheduler"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sources(ROOT / "functions", ROOT / "local", ROOT / "scheduler", ROOT / "runtime"), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_module_is_under_300_lines(path):
     assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES

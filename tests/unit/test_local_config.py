@@ -4,7 +4,7 @@ import pytest
 from werkzeug.test import Client
 
 from engine.config import Settings
-from local import gateway
+from runtime import gateway
 
 KEYS = {"write_key": "local-write-key-0123456789", "read_key": "local-read-key-0123456789"}
 URLS = {

@@ -76,3 +76,8 @@ def record_task_run(conn, task: str, status: str, started_at, finished_at, count
 def delete_old_task_runs(conn, cutoff) -> int:
     run(conn, "delete_old_task_runs", cutoff=cutoff)
     return max(conn.row_count, 0)
+
+
+def seconds_since_last_run(conn, task: str) -> float | None:
+    """How long ago the last run of `task` finished, or None if none is recorded."""
+    return run(conn, "last_task_run_age", task=task)[0][0]

@@ -1,4 +1,4 @@
-"""`python -m local.stack exec|print|health NAME`: what each container runs is what `make run`
+"""`python -m runtime exec|print|health NAME`: what each container runs is what `make run`
 runs (one process table), and the health checks compose relies on answer truthfully.
 """
 
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from local import run, stack
+from local import run
+from runtime import health as health_checks
+from runtime import processes as stack
 from tests.conftest import ROOT
 from tests.e2e.stack import free_port_block, wait_for
 
@@ -43,7 +45,7 @@ def test_exec_runs_exactly_what_make_run_runs(settings, tmp_path, name):
 @pytest.mark.parametrize("name", stack.PROCESSES)
 def test_the_command_line_prints_the_same_argv_and_environment(name):
     env = {**clean_env(), "ANALYTICS_HTTP_PORT": "9080"}
-    result = subprocess.run([sys.executable, "-m", "local.stack", "print", name], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "runtime", "print", name], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     argv, extra_env = stack.process_command(name, "127.0.0.1", 9080)
     assert json.loads(result.stdout) == {"argv": argv, "env": extra_env}
@@ -57,7 +59,7 @@ def test_in_a_container_only_the_bind_address_differs():
 
 def test_unknown_processes_and_actions_are_refused():
     for argv in (["exec", "bogus"], ["start", "ingest"], ["exec"]):
-        result = subprocess.run([sys.executable, "-m", "local.stack", *argv], cwd=ROOT, env=clean_env(), capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-m", "runtime", *argv], cwd=ROOT, env=clean_env(), capture_output=True, text=True)
         assert result.returncode == 2 and "usage:" in result.stderr
 
 
@@ -67,9 +69,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def health(name: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "local.stack", "health", name], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
-    )
+    return subprocess.run([sys.executable, "-m", "runtime", "health", name], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def exec_env(function_env):
 
 
 def start(name: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "local.stack", "exec", name], cwd=ROOT, env=env, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "runtime", "exec", name], cwd=ROOT, env=env, start_new_session=True)
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -113,11 +113,11 @@ def record_drain(conn, finished: dt.datetime) -> None:
 
 
 def test_the_scheduler_is_healthy_while_drain_runs_keep_being_recorded(settings, conn):
-    assert stack.check_scheduler(settings) == "no stream-drain run recorded yet"
+    assert health_checks.check_scheduler(settings) == "no stream-drain run recorded yet"
     record_drain(conn, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=120))
-    assert "the last stream-drain run finished 120 s ago" in stack.check_scheduler(settings)
+    assert "the last stream-drain run finished 120 s ago" in health_checks.check_scheduler(settings)
     record_drain(conn, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2))
-    assert stack.check_scheduler(settings) is None
+    assert health_checks.check_scheduler(settings) is None
     result = health("scheduler", clean_env(ANALYTICS_DATABASE_URL=settings.database_url))
     assert result.returncode == 0 and result.stdout.strip() == "scheduler: ok"
 
@@ -127,3 +127,12 @@ def test_the_scheduler_is_unhealthy_without_its_database():
     assert result.returncode == 1 and "ANALYTICS_DATABASE_URL must be set" in result.stderr
     unreachable = health("scheduler", clean_env(ANALYTICS_DATABASE_URL=f"postgresql://x@127.0.0.1:{free_port_block(1)}/x"))
     assert unreachable.returncode == 1 and "cannot read task_runs" in unreachable.stderr
+
+
+def test_exec_of_a_function_missing_a_setting_says_which_in_one_line():
+    env = clean_env(ANALYTICS_DATABASE_URL="postgresql://a@127.0.0.1/a", ANALYTICS_REDIS_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run(
+        [sys.executable, "-m", "runtime", "exec", "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr == "ingest: ANALYTICS_WRITE_KEY, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)\n"

@@ -2,7 +2,7 @@
 
 Built on Werkzeug's ProxyMiddleware (which streams request bodies through and passes status
 and headers back) and SharedDataMiddleware. It adds nothing a function should decide: no
-auth, no validation. Served by gunicorn: `gunicorn 'local.gateway:create_app()'`.
+auth, no validation. Served by gunicorn: `gunicorn 'runtime.gateway:create_app()'`.
 """
 
 from __future__ import annotations
@@ -167,11 +167,11 @@ def health(table: dict[str, tuple[str, str]]) -> Response:
 
 
 def create_app():
-    """gunicorn's entry point: `gunicorn 'local.gateway:create_app()'`."""
+    """gunicorn's entry point: `gunicorn 'runtime.gateway:create_app()'`."""
     logs.configure()
     settings = config.get_settings()
     app = make_app(settings)
     # One line per start: the gateway's log says when it (re)started and where it routes.
     routed = {prefix: name for prefix, (name, _) in routes(settings).items()}
-    logs.get_logger("local.gateway").info("gateway started", extra={"pid": os.getpid(), "routes": routed})
+    logs.get_logger("runtime.gateway").info("gateway started", extra={"pid": os.getpid(), "routes": routed})
     return app

@@ -1,0 +1,102 @@
+"""The processes of the stack and exactly how each is started: one table, used by the container
+images (python -m runtime), by `make run` and by the benchmark, so all of them serve alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = "functions/main.py"
+
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    """A functions-framework process serving one target; workers and threads set its concurrency."""
+
+    name: str
+    target: str
+    port_offset: int
+    workers: int
+    threads: int
+
+
+# Ingest and metrics answer clients: two workers each keep both cores busy (one worker's
+# threads contend for the interpreter lock; with metrics at 1 x 8, 8 concurrent readers
+# queued behind it). The task functions run one invocation at a time.
+FUNCTIONS = (
+    Function("ingest", "ingest", 1, workers=2, threads=4),
+    Function("metrics", "metrics", 2, workers=2, threads=4),
+    Function("stream-drain", "stream_drain", 3, workers=1, threads=2),
+    Function("view-refresh", "view_refresh", 4, workers=1, threads=2),
+)
+
+GATEWAY_THREADS = 16
+SCHEDULER = "scheduler"
+GATEWAY = "gateway"
+PROCESSES = (*(f.name for f in FUNCTIONS), SCHEDULER, GATEWAY)
+TARGETS = {f.name: f.target for f in FUNCTIONS}
+
+
+def function_command(function: Function, port: int, host: str = "127.0.0.1", python: str = sys.executable) -> list[str]:
+    return [python, "-m", "functions_framework", "--source", SOURCE, "--target", function.target, "--host", host, "--port", str(port)]
+
+
+def function_env(function: Function) -> dict[str, str]:
+    """functions-framework reads its concurrency from WORKERS and THREADS."""
+    return {"WORKERS": str(function.workers), "THREADS": str(function.threads)}
+
+
+def scheduler_command(python: str = sys.executable) -> list[str]:
+    return [python, "-m", "scheduler"]
+
+
+def gateway_command(host: str, port: int, python: str = sys.executable) -> list[str]:
+    return [
+        python, "-m", "gunicorn", "runtime.gateway:create_app()",
+        "--bind", f"{host}:{port}",
+        "--worker-class", "gthread", "--workers", "1", "--threads", str(GATEWAY_THREADS),
+        "--graceful-timeout", "5", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def function_urls(host: str | None, base_port: int) -> dict[str, str]:
+    """The ANALYTICS_*_URL variables that point the gateway and the scheduler at the functions.
+
+    host None: each function is reached by its own name, as on a compose network.
+    """
+    base = {f.name: f"http://{host or f.name}:{base_port + f.port_offset}" for f in FUNCTIONS}
+    return {
+        "ANALYTICS_INGEST_URL": base["ingest"],
+        "ANALYTICS_METRICS_URL": base["metrics"],
+        "ANALYTICS_DRAIN_URL": f"{base['stream-drain']}/tasks/stream-drain",
+        "ANALYTICS_REFRESH_URL": f"{base['view-refresh']}/tasks/view-refresh",
+    }
+
+
+def function_named(name: str) -> Function:
+    for function in FUNCTIONS:
+        if function.name == name:
+            return function
+    raise KeyError(name)
+
+
+def process_command(name: str, host: str, base_port: int, python: str = sys.executable) -> tuple[list[str], dict[str, str]]:
+    """The argv and the extra environment of one process of the stack, exactly as `make run` starts it."""
+    if name == SCHEDULER:
+        return scheduler_command(python), {}
+    if name == GATEWAY:
+        return gateway_command(host, base_port, python), {}
+    function = function_named(name)
+    return function_command(function, base_port + function.port_offset, host, python), function_env(function)
+
+
+def health_port(name: str, base_port: int) -> int | None:
+    """The port whose /healthz tells whether this process is well; None for the scheduler."""
+    if name == SCHEDULER:
+        return None
+    if name == GATEWAY:
+        return base_port
+    return base_port + function_named(name).port_offset
