@@ -30,7 +30,7 @@ def test_a_function_that_refuses_to_start_prints_only_its_message():
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == (
-        "error: ANALYTICS_REDIS_URL, ANALYTICS_WRITE_KEY, ANALYTICS_READ_KEY, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)\n"
+        "error: ANALYTICS_REDIS_URL, ANALYTICS_READ_KEY, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)\n"
     )
 
 
