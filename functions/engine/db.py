@@ -18,7 +18,7 @@ import orjson
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
-from engine.constants import MATERIALIZED_VIEWS
+from engine.constants import LOCK_ROLLUP_BACKFILL
 from engine.errors import ConfigError
 from engine.partitions import day_of
 
@@ -207,26 +207,47 @@ def ping(conn) -> None:
 
 
 def ensure_staging(conn) -> None:
-    """Create this connection's staging table once, outside any transaction.
+    """Create this connection's staging and rollup tables once, outside any transaction.
 
-    Created inside the load's transaction, a rollback would take the table with it.
+    Created inside the load's transaction, a rollback would take the tables with it.
     """
     if not getattr(conn, "_has_staging", False):
-        conn.run(QUERIES["create_staging"])
+        for name in ("create_staging", "create_rollup_batch", "create_rollup_fresh"):
+            conn.run(QUERIES[name])
         conn._has_staging = True
 
 
-def load_rows(conn, copy_text: bytes) -> int:
-    """COPY entries (copyfmt.copy_line) into staging and move the new ones into events; commit;
-    return rows inserted.
+# In this order in every transaction, each statement's keys sorted: one global lock order.
+ROLLUP_STATEMENTS = sorted(name for name in QUERIES if name.startswith("rollup_apply_"))
 
-    Idempotent per event id (see load_staged.sql), so a replayed batch inserts nothing.
+
+def apply_rollups(conn) -> None:
+    """Add rollup_batch's rows to the rollup tables (inside the caller's transaction)."""
+    for name in ROLLUP_STATEMENTS:
+        run_prepared(conn, name)
+
+
+def add_to_rollups(conn) -> None:
+    """Count the rows this transaction inserted (rollup_batch), leaving to a running backfill
+    the ones before its counted_from (see sql/009_rollups.sql)."""
+    run_prepared(conn, "rollup_lock_shared", key=LOCK_ROLLUP_BACKFILL)
+    run_prepared(conn, "rollup_defer")
+    apply_rollups(conn)
+
+
+def load_rows(conn, copy_text: bytes) -> int:
+    """COPY entries (copyfmt.copy_line) into staging, move the new ones into events and their
+    counts into the rollups; commit; return rows inserted.
+
+    Idempotent per event id (see load_staged.sql), so a replayed batch inserts and counts nothing.
     """
     ensure_staging(conn)
     with transaction(conn):
         conn.run(QUERIES["copy_staging"], stream=[copy_text])
         conn.run(QUERIES["load_staged"])
         inserted = conn.row_count
+        if inserted > 0:
+            add_to_rollups(conn)
     return max(inserted, 0)
 
 
@@ -263,20 +284,20 @@ def insert_dead_letters(conn, letters: list[tuple[str, bytes, str, int]]) -> Non
             )
 
 
-def window_aggregates(conn, project_id: int, since, until) -> tuple[int, int, float | None]:
-    """(events, distinct users, mean duration) of one project's events in (since, until]."""
-    rows = run_prepared(conn, "metrics_window", project_id=project_id, since=since, until=until)
+def window_aggregates(conn, project_id: int, first, last) -> tuple[int, int, float | None]:
+    """(events, distinct people, mean duration) of one project's minutes first through last."""
+    rows = run_prepared(conn, "metrics_window", project_id=project_id, first=first, last=last)
     events, users, avg_duration = rows[0]
-    return int(events), int(users), avg_duration
+    return int(events), int(users), None if avg_duration is None else float(avg_duration)
 
 
-def top_elements(conn, project_id: int, since, until, limit: int) -> list[tuple[str, int]]:
-    rows = run_prepared(conn, "metrics_top_elements", project_id=project_id, since=since, until=until, limit=limit)
+def top_elements(conn, project_id: int, first, last, limit: int) -> list[tuple[str, int]]:
+    rows = run_prepared(conn, "metrics_top_elements", project_id=project_id, first=first, last=last, limit=limit)
     return [(element, int(count)) for element, count in rows]
 
 
 def all_time(conn, project_id: int, limit: int) -> tuple[int, int, list[tuple[str, int]]]:
-    """(events, users, top elements) of a project from the views, as of their last refresh."""
+    """(events, people, top elements) of everything a project ever stored, from the rollups."""
     events, users = run_prepared(conn, "metrics_all_time", project_id=project_id)[0]
     top = run_prepared(conn, "metrics_all_time_elements", project_id=project_id, limit=limit)
     return int(events), int(users), [(element, int(count)) for element, count in top]
@@ -345,12 +366,6 @@ def advisory_unlock(conn, key: int) -> None:
     conn.run("SELECT pg_advisory_unlock(:key)", key=key)
 
 
-def refresh_view(conn, name: str) -> None:
-    if name not in MATERIALIZED_VIEWS:
-        raise ValueError(f"unknown materialized view {name!r}")
-    conn.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
-
-
 def record_task_run(conn, task: str, status: str, started_at, finished_at, counts: dict, oldest_age: float | None, details: dict) -> None:
     """One row of task_runs: what a drain or refresh invocation did (Grafana charts these)."""
     conn.run(
@@ -389,26 +404,26 @@ def delete_expired(conn, cutoff) -> tuple[int, int]:
 # --- The dashboard's series (GET /metrics/...): rows as the queries return them. ---
 
 
-def per_minute(conn, project_id: int, first, until) -> list[tuple]:
-    """(minute, events, users) for every minute from first through until, zeros included."""
-    rows = run_prepared(conn, "metrics_per_minute", project_id=project_id, first=first, until=until)
+def per_minute(conn, project_id: int, first, last) -> list[tuple]:
+    """(minute, events, people) for every minute from first through last, zeros included."""
+    rows = run_prepared(conn, "metrics_per_minute", project_id=project_id, first=first, last=last)
     return [(minute, int(events), int(users)) for minute, events, users in rows]
 
 
-def recent_elements(conn, project_id: int, first, until, limit: int) -> list[tuple]:
-    """(element, events, users, mean duration or None) from first through until, most used first."""
-    rows = run_prepared(conn, "metrics_recent_elements", project_id=project_id, first=first, until=until, limit=limit)
-    return [(element, int(events), int(users), avg) for element, events, users, avg in rows]
+def recent_elements(conn, project_id: int, first, last, limit: int) -> list[tuple]:
+    """(element, events, people, mean duration or None) from minute first through last, most used first."""
+    rows = run_prepared(conn, "metrics_recent_elements", project_id=project_id, first=first, last=last, limit=limit)
+    return [(element, int(events), int(users), None if avg is None else float(avg)) for element, events, users, avg in rows]
 
 
-def heatmap(conn, project_id: int, since, until) -> list[tuple[int, int, int]]:
-    """(ISO weekday, UTC hour, events) for all 168 cells over (since, until]."""
-    rows = run_prepared(conn, "metrics_heatmap", project_id=project_id, since=since, until=until)
+def heatmap(conn, project_id: int, first, last) -> list[tuple[int, int, int]]:
+    """(ISO weekday, UTC hour, events) for all 168 cells over the minutes first through last."""
+    rows = run_prepared(conn, "metrics_heatmap", project_id=project_id, first=first, last=last)
     return [(int(weekday), int(hour), int(events)) for weekday, hour, events in rows]
 
 
 def engaged_users(conn, project_id: int, limit: int) -> tuple[list[tuple], int, int]:
-    """([(user_id, events, total duration, first seen, last seen)], all events, all users): the view plus its live tail."""
+    """([(person, events, total duration, first seen, last seen)], all events, all people), from the rollups."""
     rows = run_prepared(conn, "metrics_engaged_users", project_id=project_id, limit=limit)
     users = [(user_id, int(events), float(total), first, last) for user_id, events, total, first, last, _, _ in rows]
     return users, int(rows[0][5]) if rows else 0, int(rows[0][6]) if rows else 0

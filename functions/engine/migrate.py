@@ -2,6 +2,9 @@
 
     python -m engine.migrate            # against ANALYTICS_DATABASE_URL (make migrate)
 
+Then it counts the events stored before the rollups existed (sql/009_rollups.sql) into them,
+in chunks, printing its progress, while ingest and the drain may keep running.
+
 Safe when two runners start at once: they serialize on an advisory lock, and the second
 finds nothing left to do. Applied files are append-only: a changed checksum is an error.
 """
@@ -14,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import config, db
+from engine import aggregates, config, db
 from engine import constants as c
 from engine.errors import EngineError
 from engine.logs import configure, get_logger
@@ -113,6 +116,13 @@ def main() -> int:
         print(f"migrate: {exc}", file=sys.stderr)
         return 1
     print(f"migrate: {len(applied)} migration(s) applied" + (f": {applied}" if applied else "; the schema is current"))
+    conn = db.connect(settings.database_url, application_name="analytics-migrate", statement_timeout_ms=3_600_000, io_timeout_seconds=30)
+    try:
+        result = aggregates.run_backfill(conn, say=lambda line: print(line, flush=True))
+    finally:
+        conn.close()
+    if result["chunks"]:
+        print(f"migrate: backfill counted {result['counted']:,} stored events into the rollups")
     return 0
 
 
