@@ -221,10 +221,17 @@ def ensure_staging(conn) -> None:
 ROLLUP_STATEMENTS = sorted(name for name in QUERIES if name.startswith("rollup_apply_"))
 
 
-def apply_rollups(conn) -> None:
-    """Add rollup_batch's rows to the rollup tables (inside the caller's transaction)."""
+def apply_rollups(conn, prepared: bool = True) -> None:
+    """Add rollup_batch's rows to the rollup tables (inside the caller's transaction).
+
+    prepared=False parses each statement afresh, so that it resolves the table names again
+    (a statement prepared earlier on this connection stays bound to the tables it saw then).
+    """
     for name in ROLLUP_STATEMENTS:
-        run_prepared(conn, name)
+        if prepared:
+            run_prepared(conn, name)
+        else:
+            conn.run(QUERIES[name])
 
 
 def add_to_rollups(conn) -> None:

@@ -130,9 +130,9 @@ def _scope(table: str, since) -> tuple[str, dict]:
 def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], object]:
     """Recompute every rollup from the retained raw events, compare; (differences, skipped tables, kept_from).
 
-    Runs in the caller's transaction, under the exclusive backfill lock, on a connection of its
-    own: temporary tables of the same names shadow the rollups for this session only, so the
-    drain's own statements (db.apply_rollups) fill them. The caller commits or rolls back.
+    Runs in the caller's transaction, under the exclusive backfill lock: temporary tables of the same names shadow the rollups for this session only, so the
+    drain's own statements (db.apply_rollups, parsed afresh) fill them. The caller commits or
+    rolls back; either way the temporary tables go at the end of the transaction.
     """
     conn.run("SELECT pg_advisory_xact_lock(:key)", key=LOCK_ROLLUP_BACKFILL)
     schema = conn.run("SELECT current_schema()")[0][0]
@@ -148,7 +148,7 @@ def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], ob
         'INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id) '
         'SELECT project_id, user_id, element, duration, "timestamp", session_id FROM events'
     )
-    db.apply_rollups(conn)
+    db.apply_rollups(conn, prepared=False)  # into the temporary tables, resolved afresh
     differences = []
     for table, key in tables.items():
         where, params = _scope(table, since)
