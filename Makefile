@@ -112,5 +112,5 @@ down: docker-check ## Stop the docker compose stack (PostgreSQL, Redis and Grafa
 
 # The benchmark (local/bench; README, "Performance"). BENCH_ARGS=--quick for the 2-minute version.
 .PHONY: bench
-bench: $(STAMP) ## Every figure of issue 8 beside its floor, measured in one run (under 15 min; BENCH_ARGS=--quick: under 2)
+bench: $(STAMP) ## Every figure of the README's Performance table beside its floor, measured in one run (under 15 min; BENCH_ARGS=--quick: under 2)
 	@$(PY) -m local.bench $(BENCH_ARGS)

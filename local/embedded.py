@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -23,7 +22,8 @@ from pathlib import Path
 import pg8000.native
 import redis
 
-PG_SYSTEM_USER = "embedded_postgres"
+from local import children
+
 _SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes; keep a margin for the socket's file name
 
 
@@ -54,96 +54,6 @@ def socket_dir(root: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"analytics-{digest}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _stop_pid(pid: int, sig: int, timeout: float) -> None:
-    """Signal a process and wait for it to go; SIGKILL it if it outlives the timeout."""
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    while _pid_alive(pid) and time.monotonic() < deadline + 5:
-        time.sleep(0.05)
-
-
-def stop_child(process: subprocess.Popen, sig: int, timeout: float) -> None:
-    """Signal a child and reap it; SIGKILL it if it outlives the timeout.
-
-    Children are waited on, not polled with kill(pid, 0): an exited child stays a zombie,
-    and so "alive" to kill(), until it is reaped.
-    """
-    if process.poll() is not None:
-        return
-    try:
-        process.send_signal(sig)
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _run_as_user() -> dict:
-    """Popen arguments that drop root: PostgreSQL refuses to run as root."""
-    if os.geteuid() != 0:
-        return {}
-    try:
-        entry = pwd.getpwnam(PG_SYSTEM_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER], check=True, capture_output=True
-        )
-        entry = pwd.getpwnam(PG_SYSTEM_USER)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-
-
-def _parent_death_hook(enabled: bool):
-    """A preexec_fn that makes the server get SIGTERM when its parent dies (or None)."""
-    if not enabled:
-        return None
-    from local.supervisor import die_with_parent
-
-    return die_with_parent
-
-
-def _make_traversable(path: Path) -> None:
-    """Let the unprivileged server user reach path (a+x on each parent) when we are root."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
-
-
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in root/pgdata and whose socket is in socket_dir(root)."""
 
@@ -164,7 +74,7 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@/{self.database}?host={self.sockets}&port={self.port}"
 
     def _owned(self, path: Path) -> None:
-        as_user = _run_as_user()
+        as_user = children.run_as_user()
         if as_user:
             os.chown(path, as_user["user"], as_user["group"])
 
@@ -176,12 +86,12 @@ class EmbeddedPostgres:
             shutil.rmtree(self.data)
         self._owned(self.root)
         if os.geteuid() == 0:
-            _make_traversable(self.root)
+            children.make_traversable(self.root)
         result = subprocess.run(
             [str(pg_bin_dir() / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"],
             capture_output=True,
             text=True,
-            **_run_as_user(),
+            **children.run_as_user(),
         )
         if result.returncode != 0:
             raise EmbeddedError(f"initdb failed in {self.data}: {result.stderr.strip()[-500:]}")
@@ -195,9 +105,9 @@ class EmbeddedPostgres:
             pid = int(pid_file.read_text().splitlines()[0])
         except (OSError, ValueError, IndexError):
             pid = 0
-        if pid and _pid_alive(pid) and str(self.data) in _cmdline(pid):
-            _stop_pid(pid, signal.SIGINT, 15)
-        if pid_file.exists() and not (pid and _pid_alive(pid) and str(self.data) in _cmdline(pid)):
+        if pid and children.pid_alive(pid) and str(self.data) in children.cmdline(pid):
+            children.stop_pid(pid, signal.SIGINT, 15)
+        if pid_file.exists() and not (pid and children.pid_alive(pid) and str(self.data) in children.cmdline(pid)):
             pid_file.unlink()
         for lock in self.sockets.glob(".s.PGSQL.*"):
             lock.unlink(missing_ok=True)
@@ -207,8 +117,8 @@ class EmbeddedPostgres:
         self.sockets.mkdir(parents=True, exist_ok=True)
         self._owned(self.sockets)
         if os.geteuid() == 0:
-            _make_traversable(self.sockets)
-            _make_traversable(pg_bin_dir())
+            children.make_traversable(self.sockets)
+            children.make_traversable(pg_bin_dir())
         self._recover_stale()
         options = ["-c", "listen_addresses=", "-c", f"unix_socket_directories={self.sockets}", "-c", "max_connections=200"]
         if not self.durable:
@@ -220,8 +130,8 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_parent_death_hook(self.die_with_parent),
-                **_run_as_user(),
+                preexec_fn=children.parent_death_hook(self.die_with_parent),
+                **children.run_as_user(),
             )
         self._wait_ready(timeout)
         self._create_database()
@@ -234,7 +144,8 @@ class EmbeddedPostgres:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise EmbeddedError(f"PostgreSQL exited with {self.process.returncode}; its log ({self.log}) ends:\n{_tail(self.log)}")
+                ends = children.tail(self.log)
+                raise EmbeddedError(f"PostgreSQL exited with {self.process.returncode}; its log ({self.log}) ends:\n{ends}")
             try:
                 self._connect().close()
                 return
@@ -253,7 +164,7 @@ class EmbeddedPostgres:
     def stop(self, timeout: float = 8) -> None:
         """Fast shutdown (SIGINT): open transactions roll back, committed data stays."""
         if self.process is not None:
-            stop_child(self.process, signal.SIGINT, timeout)
+            children.stop_child(self.process, signal.SIGINT, timeout)
         self.process = None
 
 
@@ -281,8 +192,8 @@ class EmbeddedRedis:
                 pid = int(self.pid_file.read_text().strip())
             except ValueError:
                 pid = 0
-            if pid and _pid_alive(pid) and "redis-server" in _cmdline(pid) and str(self.socket) in _cmdline(pid):
-                _stop_pid(pid, signal.SIGTERM, 15)
+            if pid and children.pid_alive(pid) and "redis-server" in children.cmdline(pid) and str(self.socket) in children.cmdline(pid):
+                children.stop_pid(pid, signal.SIGTERM, 15)
             self.pid_file.unlink(missing_ok=True)
         self.socket.unlink(missing_ok=True)
 
@@ -309,13 +220,13 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_parent_death_hook(self.die_with_parent),
+            preexec_fn=children.parent_death_hook(self.die_with_parent),
         )
         self.pid_file.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise EmbeddedError(f"Redis exited with {self.process.returncode}; its log ({self.log}) ends:\n{_tail(self.log)}")
+                raise EmbeddedError(f"Redis exited with {self.process.returncode}; its log ({self.log}) ends:\n{children.tail(self.log)}")
             try:
                 client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
                 client.ping()
@@ -328,6 +239,6 @@ class EmbeddedRedis:
     def stop(self, timeout: float = 8) -> None:
         """SIGTERM: Redis flushes its append-only file before it exits."""
         if self.process is not None:
-            stop_child(self.process, signal.SIGTERM, timeout)
+            children.stop_child(self.process, signal.SIGTERM, timeout)
         self.process = None
         self.pid_file.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""The gateway: routes CONTRACT.md's paths to the function processes and serves static/.
+"""The gateway: routes the public paths (README, "How it fits together") to the function processes and serves static/.
 
 Built on Werkzeug's ProxyMiddleware (which streams request bodies through and passes status
 and headers back) and SharedDataMiddleware. It adds nothing a function should decide: no

@@ -5,8 +5,9 @@
 Many users with Zipf-distributed activity, Zipf-distributed elements and actions, a month of
 timestamps shaped by hour of day and day of week, sessions, durations. Rows go into events and
 event_ids (the drain's idempotency ledger), into daily partitions created first, and are counted
-into the rollups in the same transaction, as the drain does (db.add_to_rollups). --drain-runs also writes that many seconds of task_runs history,
-so the pipeline-health panels have something realistic to read. Deterministic per --seed.
+into the rollups in the same transaction, as the drain does (writes.add_to_rollups).
+--drain-runs also writes that many seconds of task_runs history, so the pipeline-health panels
+have something realistic to read. Deterministic per --seed.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import constants as c
-from engine import db, logs, migrate, partitions
+from engine import logs
+from engine.core import constants as c
+from engine.core import partitions
+from engine.db import migrate, postgres, upkeep, writes
 
 log = logs.get_logger("local.generate")
 
@@ -145,8 +148,8 @@ def ensure_partitions(conn, shape: Shape) -> list[str]:
     """Create the daily partitions the period needs, as the drain would (older days go to events_default)."""
     first = (shape.end - dt.timedelta(days=shape.days)).date()
     days = {first + dt.timedelta(days=i) for i in range((shape.end.date() - first).days + 1)}
-    missing = partitions.needed(days, db.partition_days(conn), shape.end, retention_days=0)
-    db.create_partitions(conn, [partitions.create_statement(d) for d in missing], c.LOCK_PARTITIONS)
+    missing = partitions.needed(days, upkeep.partition_days(conn), shape.end, retention_days=0)
+    upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in missing], c.LOCK_PARTITIONS)
     return [partitions.partition_name(d) for d in missing]
 
 
@@ -157,7 +160,7 @@ def load_events(conn, shape: Shape) -> int:
     of the time, so overlapping them nearly halves it.
     """
     generator = Generator(shape)
-    db.ensure_staging(conn)
+    writes.ensure_staging(conn)
     conn.run("CREATE TEMP TABLE IF NOT EXISTS generated (LIKE events)")
     sizes = [min(CHUNK_EVENTS, shape.events - start) for start in range(0, shape.events, CHUNK_EVENTS)]
     loaded = 0
@@ -166,12 +169,12 @@ def load_events(conn, shape: Shape) -> int:
         for i, count in enumerate(sizes):
             events, ids = pending.result()
             pending = ahead.submit(generator.chunk, sizes[i + 1]) if i + 1 < len(sizes) else None
-            with db.transaction(conn):
+            with postgres.transaction(conn):
                 conn.run("TRUNCATE generated")
                 conn.run(f"COPY generated ({EVENT_COLUMNS}) FROM STDIN", stream=[events])
                 conn.run(INSERT_GENERATED)
                 conn.run("COPY event_ids (event_id, received_at) FROM STDIN", stream=[ids])
-                db.add_to_rollups(conn)
+                writes.add_to_rollups(conn)
             loaded += count
             log.info("events loaded", extra={"loaded": loaded, "of": shape.events})
     return loaded
@@ -197,7 +200,7 @@ def load_task_runs(conn, shape: Shape, drain_seconds: int) -> int:
             lines.append(
                 f"view-refresh\trefreshed\t{started.isoformat()}\t{finished.isoformat()}\t{refresh:.4f}\t0\t0\t0\t0\t0\t0\t{NULL}\n"
             )
-    with db.transaction(conn):
+    with postgres.transaction(conn):
         conn.run(f"COPY task_runs ({TASK_RUN_COLUMNS}) FROM STDIN", stream=["".join(lines).encode()])
     return len(lines)
 
@@ -206,7 +209,7 @@ def generate(database_url: str, shape: Shape, drain_seconds: int = 0) -> dict:
     """Migrate, create partitions, load everything; returns what was done and how fast."""
     started = time.perf_counter()
     migrate.migrate(database_url)
-    conn = db.connect(database_url, application_name="analytics-generate", statement_timeout_ms=3_600_000, io_timeout_seconds=60)
+    conn = postgres.connect(database_url, application_name="analytics-generate", statement_timeout_ms=3_600_000, io_timeout_seconds=60)
     try:
         created = ensure_partitions(conn, shape)
         loaded = load_events(conn, shape)
@@ -252,8 +255,8 @@ def main(argv: list[str]) -> int:
     shape = Shape(args.events, end, args.days, args.users, args.elements, seed=args.seed)
     try:
         report = generate(args.database_url, shape, args.drain_runs)
-    except (db.DatabaseError, db.InterfaceError, migrate.MigrationError) as exc:
-        print(f"error: {db.server_message(exc)}", file=sys.stderr)
+    except (postgres.DatabaseError, postgres.InterfaceError, migrate.MigrationError) as exc:
+        print(f"error: {postgres.server_message(exc)}", file=sys.stderr)
         return 1
     print(json.dumps(report))
     return 0

@@ -13,29 +13,24 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import threading
 import time
 from pathlib import Path
 
-import redis
-
-from engine import config, db, keycli, logs, migrate
-from engine.errors import ConfigError, EngineError
+from engine import config, keycli, logs
+from engine.core.errors import ConfigError, EngineError
+from engine.db import migrate, postgres
 from local import stack
 from local.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis
 from local.keys import ensure_keys
+from local.preflight import StartupError, check_database, check_ports, check_redis, claim_instance
 from local.supervisor import Child, Supervisor
 
 ROOT = stack.ROOT
 READY_TIMEOUT_SECONDS = 90
 CHILDREN_STOP_SECONDS = 6.0
 SERVERS_STOP_SECONDS = 3.0
-
-
-class StartupError(Exception):
-    """A problem the user must fix; its message is the one line we print."""
 
 
 def say(line: str = "") -> None:
@@ -46,57 +41,9 @@ def local_dir(settings: config.Settings) -> Path:
     return Path(settings.local_dir).resolve() if settings.local_dir else ROOT / ".local"
 
 
-def check_ports(host: str, ports: dict[str, int]) -> None:
-    for name, port in ports.items():
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((host, port))
-            except OSError:
-                base = ports["gateway"]
-                raise StartupError(
-                    f"port {port} ({name}) on {host} is already in use; stop what holds it "
-                    f"(e.g. `lsof -i :{port}`) or choose other ports: ANALYTICS_HTTP_PORT={base + 1000} make run "
-                    f"(uses {base + 1000}-{base + 1004})"
-                ) from None
-
-
-def claim_instance(run_file: Path) -> None:
-    """Refuse to start a second `make run` on the same .local/; a stale run file is ignored."""
-    if run_file.exists():
-        with contextlib.suppress(ValueError, OSError, KeyError):
-            pid = json.loads(run_file.read_text())["pid"]
-            if pid != os.getpid() and Path(f"/proc/{pid}").exists() and "local" in Path(f"/proc/{pid}/cmdline").read_text():
-                raise StartupError(f"make run is already running (pid {pid}) on {run_file.parent}; stop it first")
-
-
-def check_database(url: str) -> None:
-    target = db.parse_database_url(url)
-    where = target.unix_sock or f"{target.host}:{target.port}"
-    try:
-        db.connect(url, application_name="analytics-run", statement_timeout_ms=5000, io_timeout_seconds=5).close()
-    except Exception as exc:
-        raise StartupError(
-            f"cannot reach PostgreSQL at ANALYTICS_DATABASE_URL ({where}, database {target.database}): {db.server_message(exc)}. "
-            "Start it, correct the URL, or unset ANALYTICS_DATABASE_URL to use an embedded server"
-        ) from None
-
-
-def check_redis(url: str) -> None:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
-        client.ping()
-        client.close()
-    except redis.RedisError as exc:
-        raise StartupError(
-            f"cannot reach Redis at ANALYTICS_REDIS_URL: {exc}. "
-            "Start it, correct the URL, or unset ANALYTICS_REDIS_URL to use an embedded server"
-        ) from None
-
-
 def register(database_url: str, secrets: dict[str, str]) -> None:
     """Record the default project's keys (hashed) so `make keys` lists them."""
-    conn = db.connect(database_url, application_name="analytics-run", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    conn = postgres.connect(database_url, application_name="analytics-run", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         keycli.register_configured_keys(conn, secrets["ANALYTICS_WRITE_KEY"], secrets["ANALYTICS_READ_KEY"])
     finally:

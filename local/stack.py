@@ -18,8 +18,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from engine import config, db
-from engine.errors import ConfigError
+from engine import config
+from engine.core.errors import ConfigError
+from engine.db import postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "functions/main.py"
@@ -176,13 +177,13 @@ def check_scheduler(settings: config.Settings) -> str | None:
         return "ANALYTICS_DATABASE_URL must be set for the scheduler's health check"
     stale_after = max(SCHEDULER_STALE_MIN_SECONDS, 10 * settings.drain_interval_seconds)
     try:
-        conn = db.connect(settings.database_url, application_name="analytics-health", statement_timeout_ms=5000, io_timeout_seconds=5)
+        conn = postgres.connect(settings.database_url, application_name="analytics-health", statement_timeout_ms=5000, io_timeout_seconds=5)
         try:
             (age,) = conn.run(LAST_DRAIN_SQL)[0]
         finally:
             conn.close()
     except Exception as exc:  # any failure is the answer of a health check
-        return f"cannot read task_runs: {db.server_message(exc)}"
+        return f"cannot read task_runs: {postgres.server_message(exc)}"
     if age is None:
         return "no stream-drain run recorded yet"
     if age > stale_after:

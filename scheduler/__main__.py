@@ -11,7 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import config, logs
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from scheduler.jobs import Backoff, call, job_table
 
 

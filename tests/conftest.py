@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from engine import clients, config, db, migrate, streams
+from engine import clients, config
+from engine.buffer.keys import Keys
+from engine.db import migrate, postgres
 from tests.services import run_services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +62,9 @@ def settings(function_env) -> config.Settings:
 
 @pytest.fixture
 def conn(settings):
-    connection = db.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    connection = postgres.connect(
+        settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30
+    )
     yield connection
     connection.close()
 
@@ -73,8 +77,8 @@ def rclient(settings) -> redis.Redis:
 
 
 @pytest.fixture
-def keys(settings) -> streams.Keys:
-    return streams.Keys.for_namespace(settings.redis_namespace)
+def keys(settings) -> Keys:
+    return Keys.for_namespace(settings.redis_namespace)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +90,9 @@ def clean_state(request):
         yield
         return
     settings = request.getfixturevalue("settings")
-    connection = db.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    connection = postgres.connect(
+        settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30
+    )
     connection.run(
         "TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links, "
         "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_totals, rollup_users, rollup_elements, "

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
-from engine import enrich, ingest, streams
-from engine.validation import check_batch
+import pytest
+
+from engine import ingest
+from engine.buffer.keys import Keys
+from engine.core import enrich
+from engine.core.pipeline import check_batch
 
 
 def queue(settings, events: list[dict], request_id: str = "test") -> list[str]:
@@ -18,7 +23,7 @@ def queue(settings, events: list[dict], request_id: str = "test") -> list[str]:
     return outcome.event_ids
 
 
-def append_raw(rclient, keys: streams.Keys, payload: bytes) -> bytes:
+def append_raw(rclient, keys: Keys, payload: bytes) -> bytes:
     """Put an entry in the stream bypassing ingest's checks (to build poison)."""
     return rclient.xadd(keys.stream, {b"e": payload})
 
@@ -39,3 +44,10 @@ def event_ids_in_db(conn) -> list[str]:
 
 def pending_count(rclient, keys) -> int:
     return rclient.xpending(keys.stream, keys.group)["pending"]
+
+
+def missing(reason: str) -> None:
+    """A tool a test needs is missing: skip on a user's machine, fail under CI (which must have it)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and {reason}")
+    pytest.skip(reason)

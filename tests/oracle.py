@@ -114,7 +114,9 @@ def per_minute(events: list[dict], project_id: int, first: dt.datetime, last: dt
     return points
 
 
-def window_elements(events: list[dict], project_id: int, first: dt.datetime, last: dt.datetime, limit: int, links: dict | None = None) -> list:
+def window_elements(
+    events: list[dict], project_id: int, first: dt.datetime, last: dt.datetime, limit: int, links: dict | None = None
+) -> list:
     """(element, events, people, mean duration or None) over the minutes first through last, most used first."""
     inside = [e for e in events if e["project_id"] == project_id and first <= e["timestamp"] < last + MINUTE and e["element"] is not None]
     found: dict = {}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from engine import config, db, metric_logic, metrics
+from engine import config, metrics
+from engine.core import metric_logic
+from engine.db import reads
 from tests import oracle
 
 COLUMNS = 'project_id, user_id, element, duration, "timestamp", session_id'
@@ -62,8 +64,8 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
 
         first, last = metric_logic.minute_span(now, 90)
         recent = [e for e in mine if first <= e["timestamp"] < last + oracle.MINUTE]
-        assert db.per_minute(conn, project_id, first, last) == oracle.per_minute(recent, project_id, first, last, links)
-        got = db.recent_elements(conn, project_id, first, last, limit)
+        assert reads.per_minute(conn, project_id, first, last) == oracle.per_minute(recent, project_id, first, last, links)
+        got = reads.recent_elements(conn, project_id, first, last, limit)
         want = oracle.window_elements(recent, project_id, first, last, limit, links)
         assert _same(got, want), (got, want)
 
@@ -73,9 +75,9 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
         for e in week:
             at = e["timestamp"].astimezone(dt.UTC)
             cells[at.isoweekday(), at.hour] = cells.get((at.isoweekday(), at.hour), 0) + 1
-        assert db.heatmap(conn, project_id, week_first, last) == [(d, h, cells.get((d, h), 0)) for d in range(1, 8) for h in range(24)]
+        assert reads.heatmap(conn, project_id, week_first, last) == [(d, h, cells.get((d, h), 0)) for d in range(1, 8) for h in range(24)]
 
-        got_users, got_events, got_people = db.engaged_users(conn, project_id, 10)
+        got_users, got_events, got_people = reads.engaged_users(conn, project_id, 10)
         want_users, want_events, want_people = engaged(mine, project_id, links, 10)
         assert (got_events, got_people) == (want_events, want_people)
         assert _same(got_users, want_users), (got_users, want_users)
@@ -98,10 +100,15 @@ def check_views(conn, events: list[dict], links: dict) -> None:
         assert (g[0], g[1], g[2], g[5], g[6]) == (n, s, el, first, last), key
         assert _close(g[3], total) and _close(g[4], avg), key
 
-    heat = {(p, wd, h): (n, users) for p, wd, h, n, users in conn.run("SELECT project_id, weekday, hour, events, users FROM activity_heatmap")}
+    heat = {
+        (p, wd, h): (n, users) for p, wd, h, n, users in conn.run("SELECT project_id, weekday, hour, events, users FROM activity_heatmap")
+    }
     assert heat == oracle.activity_heatmap(events, links)
 
-    ranks = {(p, el): (n, users, rank) for p, el, n, users, rank in conn.run("SELECT project_id, element, events, users, rank FROM element_rankings")}
+    ranks = {
+        (p, el): (n, users, rank)
+        for p, el, n, users, rank in conn.run("SELECT project_id, element, events, users, rank FROM element_rankings")
+    }
     assert ranks == oracle.element_rankings(events, links)
 
 
@@ -120,5 +127,7 @@ def all_time_figures(conn, project_id: int, now: dt.datetime, settings: config.S
         metrics.read_metrics(conn, project_id, now, settings)["all_time"],
         sorted(conn.run("SELECT * FROM user_engagement WHERE project_id = :p", p=project_id)),
         sorted(conn.run("SELECT * FROM element_rankings WHERE project_id = :p", p=project_id)),
-        sorted(conn.run("SELECT project_id, weekday, hour, events, avg_duration FROM activity_heatmap WHERE project_id = :p", p=project_id)),
+        sorted(
+            conn.run("SELECT project_id, weekday, hour, events, avg_duration FROM activity_heatmap WHERE project_id = :p", p=project_id)
+        ),
     )

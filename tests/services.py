@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from engine import config, db
+from engine import config
+from engine.db import postgres
 from local.embedded import EmbeddedPostgres, EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +41,22 @@ def _drop_stale_test_databases(admin) -> None:
             admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+READER_ROLE_USERS = """
+SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
+WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = 'analytics_reader')
+"""
+
+
+def drop_reader_role(admin) -> None:
+    """The migrations' role is cluster-wide: drop it, unless another database still grants it something
+    (a concurrent run's, or a real deployment's); then say which, rather than keep it silently."""
+    users = [name for (name,) in admin.run(READER_ROLE_USERS)]
+    if users:
+        print(f"\nanalytics_reader kept: databases {', '.join(sorted(users))} still use it", file=sys.stderr)
+        return
+    admin.run("DROP ROLE IF EXISTS analytics_reader")
+
+
 @contextlib.contextmanager
 def run_services():
     """Yield the Services of one test run; tear everything down afterwards."""
@@ -57,10 +75,10 @@ def run_services():
             server = EmbeddedRedis(embedded_root, appendonly=False)
             servers.append(server)
             redis_url = server.start()
-        target = db.parse_database_url(pg_url)
+        target = postgres.parse_database_url(pg_url)
         name = f"analytics_test_{int(time.time())}_{secrets.token_hex(3)}"
         admin_target = target.with_database("postgres")
-        admin = db.connect(admin_target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+        admin = postgres.connect(admin_target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
         try:
             _drop_stale_test_databases(admin)
             admin.run(f'CREATE DATABASE "{name}"')
@@ -68,18 +86,16 @@ def run_services():
             admin.close()
         namespace = f"test-{secrets.token_hex(4)}"
         yield Services(
-            db.format_database_url(target.with_database(name)),
+            postgres.format_database_url(target.with_database(name)),
             redis_url,
             namespace,
             embedded_root is not None,
-            db.format_database_url(admin_target),
+            postgres.format_database_url(admin_target),
         )
-        admin = db.connect(admin_target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+        admin = postgres.connect(admin_target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
         try:
             admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            # The migrations' role is cluster-wide; drop it unless another database uses it.
-            with contextlib.suppress(db.DatabaseError):
-                admin.run("DROP ROLE IF EXISTS analytics_reader")
+            drop_reader_role(admin)
         finally:
             admin.close()
         client = redis.Redis.from_url(redis_url)

@@ -16,15 +16,19 @@ import sys
 import time
 from collections.abc import Callable
 
-from engine import config, db, partitions, rollups
-from engine import constants as c
-from engine.errors import EngineError
+from engine import config
+from engine.core import constants as c
+from engine.core import partitions
+from engine.core.errors import EngineError
+from engine.db import postgres, rollups
 from engine.logs import configure, get_logger
 
 log = get_logger("engine.aggregates")
 
 
-def run_backfill(conn, say: Callable[[str], None] | None = None, budget_seconds: float | None = None, chunk_events: int = c.BACKFILL_CHUNK_EVENTS) -> dict:
+def run_backfill(
+    conn, say: Callable[[str], None] | None = None, budget_seconds: float | None = None, chunk_events: int = c.BACKFILL_CHUNK_EVENTS
+) -> dict:
     """Count uncounted stored events chunk by chunk, newest first, until none is left or the budget is spent."""
     started = time.monotonic()
     counted, chunks = 0, 0
@@ -35,7 +39,8 @@ def run_backfill(conn, say: Callable[[str], None] | None = None, budget_seconds:
                 break
             counted += chunk.events
             chunks += 1
-            progress = {"project_id": project_id, "events": chunk.events, "counted": counted, "down_to": str(chunk.low or "the oldest event")}
+            down_to = str(chunk.low or "the oldest event")
+            progress = {"project_id": project_id, "events": chunk.events, "counted": counted, "down_to": down_to}
             log.info("backfill chunk counted", extra=progress)
             if say:
                 say(f"backfill: project {project_id}: {counted:,} events counted so far, down to {progress['down_to']}")
@@ -54,10 +59,11 @@ def verify(conn, settings: config.Settings, now: dt.datetime, fix: bool, say: Ca
     if rollups.pending_backfill(conn):
         raise EngineError("a backfill is still running (rollup_backfill has rows): run `python -m engine.aggregates backfill` first")
     cutoff = minute_cutoff(settings, now)
-    with db.transaction(conn):
+    with postgres.transaction(conn):
         differences, skipped, kept_from = rollups.recompute(conn, cutoff)
         for d in differences:
-            say(f"{d.table}{' (' + d.scope + ')' if d.scope else ''}: {d.missing} recomputed rows not stored as such, {d.extra} stored rows not recomputed")
+            scope = f" ({d.scope})" if d.scope else ""
+            say(f"{d.table}{scope}: {d.missing} recomputed rows not stored as such, {d.extra} stored rows not recomputed")
             for side, row in d.sample:
                 say(f"    {side}: {tuple(str(v) for v in row)}")
         if skipped:
@@ -70,8 +76,10 @@ def verify(conn, settings: config.Settings, now: dt.datetime, fix: bool, say: Ca
     return len(differences)
 
 
-def _connect(settings: config.Settings):
-    return db.connect(settings.database_url, application_name="analytics-aggregates", statement_timeout_ms=3_600_000, io_timeout_seconds=30)
+def connect(settings: config.Settings):
+    return postgres.connect(
+        settings.database_url, application_name="analytics-aggregates", statement_timeout_ms=3_600_000, io_timeout_seconds=30
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -82,8 +90,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         settings = config.get_settings().require("database_url")
-        conn = _connect(settings)
-    except (EngineError, db.InterfaceError) as exc:
+        conn = connect(settings)
+    except (EngineError, postgres.InterfaceError) as exc:
         print(f"aggregates: {exc}", file=sys.stderr)
         return 1
     try:
@@ -93,8 +101,8 @@ def main(argv: list[str]) -> int:
             return 0
         differing = verify(conn, settings, dt.datetime.now(dt.UTC), args.fix, say=lambda line: print(line, flush=True))
         return 0 if differing == 0 or args.fix else 1
-    except (EngineError, db.DatabaseError, db.InterfaceError) as exc:
-        print(f"aggregates: {db.server_message(exc)}", file=sys.stderr)
+    except (EngineError, postgres.DatabaseError, postgres.InterfaceError) as exc:
+        print(f"aggregates: {postgres.server_message(exc)}", file=sys.stderr)
         return 1
     finally:
         conn.close()

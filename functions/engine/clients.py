@@ -13,11 +13,14 @@ import time
 
 import redis
 
-from engine import db, durability
+from engine.buffer.facts import server_facts
+from engine.buffer.keys import Keys
 from engine.config import Settings
-from engine.constants import REDIS_FACTS_TTL_SECONDS
+from engine.core import durability
+from engine.core.constants import REDIS_FACTS_TTL_SECONDS
+from engine.core.durability import ServerFacts
+from engine.db import postgres
 from engine.logs import get_logger
-from engine.streams import Keys, ServerFacts, server_facts
 
 log = get_logger("engine.clients")
 
@@ -61,7 +64,7 @@ def redis_facts(settings: Settings) -> ServerFacts:
         return cached[1]
     facts = server_facts(redis_client(settings))
     _facts[settings.redis_url] = (now, facts)
-    warning = durability.warning(facts, settings)
+    warning = durability.warning(facts)
     if warning and warning not in _warned:
         _warned.add(warning)
         log.warning(warning, extra={"redis_version": facts.version, "appendonly": facts.appendonly, "appendfsync": facts.appendfsync})
@@ -77,7 +80,7 @@ def pg(settings: Settings, role: str, statement_timeout_ms: int | None = None):
     key = (settings.database_url, role)
     conn = conns.get(key)
     if conn is None:
-        conn = db.connect(
+        conn = postgres.connect(
             settings.database_url,
             application_name=f"analytics-{role}",
             statement_timeout_ms=statement_timeout_ms or settings.pg_statement_timeout_ms,
@@ -87,7 +90,7 @@ def pg(settings: Settings, role: str, statement_timeout_ms: int | None = None):
     try:
         yield conn
     except BaseException as exc:
-        if db.is_transient(exc) or not isinstance(exc, db.DatabaseError):
+        if postgres.is_transient(exc) or not isinstance(exc, postgres.DatabaseError):
             conns.pop(key, None)
             with contextlib.suppress(Exception):
                 conn.close()
@@ -103,12 +106,12 @@ def read(settings: Settings, role: str, work):
     try:
         with pg(settings, role) as conn:
             return work(conn)
-    except (db.InterfaceError, OSError) as exc:
+    except (postgres.InterfaceError, OSError) as exc:
         log.info("stale PostgreSQL connection replaced", extra={"role": role, "error": str(exc)[:200]})
-    except db.DatabaseError as exc:
-        if (db.sqlstate(exc) or "")[:2] not in ("08", "57"):
+    except postgres.DatabaseError as exc:
+        if (postgres.sqlstate(exc) or "")[:2] not in ("08", "57"):
             raise
-        log.info("stale PostgreSQL connection replaced", extra={"role": role, "error": db.server_message(exc)[:200]})
+        log.info("stale PostgreSQL connection replaced", extra={"role": role, "error": postgres.server_message(exc)[:200]})
     with pg(settings, role) as conn:
         return work(conn)
 

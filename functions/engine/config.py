@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from engine import constants as c
-from engine.errors import ConfigError
+from engine.core import constants as c
+from engine.core.errors import ConfigError
 
 ENVIRONMENTS = ("development", "test", "production")
 

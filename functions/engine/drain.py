@@ -18,9 +18,13 @@ import socket
 import time
 import uuid
 
-from engine import constants as c
-from engine import copyfmt, db, partitions, streams
+from engine.buffer import consumers
+from engine.buffer.keys import Keys
 from engine.config import Settings
+from engine.core import constants as c
+from engine.core import copyfmt, partitions
+from engine.db import postgres, upkeep, writes
+from engine.db.postgres import conn_state
 from engine.logs import get_logger
 
 log = get_logger("engine.drain")
@@ -80,20 +84,20 @@ def prepare(entry_id: bytes, fields: dict, deliveries: int) -> Item:
 
 
 def _ensure_partitions(conn, days: set, now: dt.datetime, settings: Settings) -> None:
-    known = getattr(conn, "_partition_days", None)
+    known = conn_state(conn).get("partition_days")
     if known is not None and days <= known:
         return
-    existing = db.partition_days(conn)
+    existing = upkeep.partition_days(conn)
     missing = partitions.needed(days, existing, now, settings.retention_days)
     try:
-        db.create_partitions(conn, [partitions.create_statement(d) for d in missing], c.LOCK_PARTITIONS)
-    except db.DatabaseError as exc:
-        if db.is_transient(exc):
+        upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in missing], c.LOCK_PARTITIONS)
+    except postgres.DatabaseError as exc:
+        if postgres.is_transient(exc):
             raise
         # The rows still land, in the default partition; nothing is lost.
-        log.warning("partition not created", extra={"days": [str(d) for d in missing], "error": db.server_message(exc)})
+        log.warning("partition not created", extra={"days": [str(d) for d in missing], "error": postgres.server_message(exc)})
         return
-    conn._partition_days = existing | set(missing)
+    conn_state(conn)["partition_days"] = existing | set(missing)
 
 
 def _load_isolating(conn, items: list[Item]) -> tuple[int, list[tuple[Item, str]]]:
@@ -101,12 +105,12 @@ def _load_isolating(conn, items: list[Item]) -> tuple[int, list[tuple[Item, str]
     if not items:
         return 0, []
     try:
-        return db.load_rows(conn, b"".join(i.row for i in items)), []
-    except db.DatabaseError as exc:
-        if db.is_transient(exc):
+        return writes.load_rows(conn, b"".join(i.row for i in items)), []
+    except postgres.DatabaseError as exc:
+        if postgres.is_transient(exc):
             raise
         if len(items) == 1:
-            return 0, [(items[0], db.server_message(exc))]
+            return 0, [(items[0], postgres.server_message(exc))]
     middle = len(items) // 2
     left, left_failed = _load_isolating(conn, items[:middle])
     right, right_failed = _load_isolating(conn, items[middle:])
@@ -132,17 +136,17 @@ def _apply_isolating(conn, items: list[Item]) -> list[tuple[Item, str]]:
     if not items:
         return []
     try:
-        db.apply_identities(conn, [i.event for i in items])
+        writes.apply_identities(conn, [i.event for i in items])
         return []
-    except db.DatabaseError as exc:
-        if db.is_transient(exc):
+    except postgres.DatabaseError as exc:
+        if postgres.is_transient(exc):
             raise
         if len(items) == 1:
-            return [(items[0], db.server_message(exc))]
+            return [(items[0], postgres.server_message(exc))]
     return [failure for item in items for failure in _apply_isolating(conn, [item])]
 
 
-def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: list[Item], now: dt.datetime, report: DrainReport) -> None:
+def process_batch(rclient, conn, keys: Keys, settings: Settings, items: list[Item], now: dt.datetime, report: DrainReport) -> None:
     """Load one batch, dead-letter what must be, then acknowledge what is settled."""
     loadable = [i for i in items if i.error is None and i.row is not None]
     operations = [i for i in items if i.error is None and i.row is None]
@@ -170,7 +174,7 @@ def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: 
                 "entry failed to load; will retry",
                 extra={"stream_id": item.stream_id, "deliveries": item.deliveries, "error": error, **_trace(item)},
             )
-    db.insert_dead_letters(conn, [(i.stream_id, i.raw, i.error, i.deliveries) for i in letters])
+    writes.insert_dead_letters(conn, [(i.stream_id, i.raw, i.error, i.deliveries) for i in letters])
     for item in letters:
         log.error(
             "entry dead-lettered",
@@ -178,7 +182,7 @@ def process_batch(rclient, conn, keys: streams.Keys, settings: Settings, items: 
         )
     settled = [i.stream_id for i in loadable + operations if i.stream_id not in failed_ids] + [i.stream_id for i in letters]
     # Only now, with the rows and dead letters committed, may the entries leave the stream.
-    streams.ack_and_delete(rclient, keys, settled, drained=inserted, drain_duplicates=loaded - inserted, dead_lettered=len(letters))
+    consumers.ack_and_delete(rclient, keys, settled, drained=inserted, drain_duplicates=loaded - inserted, dead_lettered=len(letters))
     if settled:
         log.debug(
             "batch settled",
@@ -203,9 +207,7 @@ def _trace(item: Item) -> dict:
     return {"event_id": event.get("event_id"), "request_id": event.get("request_id")}
 
 
-def _drain_new(
-    rclient, conn, keys: streams.Keys, settings: Settings, now: dt.datetime, report: DrainReport, consumer: str, in_budget
-) -> None:
+def _drain_new(rclient, conn, keys: Keys, settings: Settings, now: dt.datetime, report: DrainReport, consumer: str, in_budget) -> None:
     """Read and load new entries until the stream is empty or the budget is spent.
 
     The next batch is read and decoded in a second thread while PostgreSQL loads this one,
@@ -217,7 +219,7 @@ def _drain_new(
     batch = settings.drain_batch_size
 
     def fetch() -> tuple[int, list[Item]]:
-        entries = streams.read_new(rclient, keys, consumer, batch)
+        entries = consumers.read_new(rclient, keys, consumer, batch)
         return len(entries), [prepare(e, f, 1) for e, f in entries]
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drain-read") as reader:
@@ -233,22 +235,22 @@ def _drain_new(
                 break
 
 
-def run_drain(rclient, conn, keys: streams.Keys, settings: Settings, now: dt.datetime, clock=time.monotonic) -> DrainReport:
+def run_drain(rclient, conn, keys: Keys, settings: Settings, now: dt.datetime, clock=time.monotonic) -> DrainReport:
     """One drain invocation, bounded by settings.drain_budget_seconds."""
     started = clock()
     deadline = started + settings.drain_budget_seconds
     report = DrainReport()
     consumer = consumer_name()
     batch = settings.drain_batch_size
-    streams.ensure_group(rclient, keys)
+    consumers.ensure_group(rclient, keys)
 
     while clock() < deadline:
-        claimed, vanished = streams.reclaim_stale(rclient, keys, consumer, settings.drain_reclaim_idle_ms, batch)
+        claimed, vanished = consumers.reclaim_stale(rclient, keys, consumer, settings.drain_reclaim_idle_ms, batch)
         if vanished:
-            streams.ack_and_delete(rclient, keys, vanished)
+            consumers.ack_and_delete(rclient, keys, vanished)
         if not claimed:
             break
-        counts = streams.delivery_counts(rclient, keys, consumer, [e for e, _ in claimed])
+        counts = consumers.delivery_counts(rclient, keys, consumer, [e for e, _ in claimed])
         items = [prepare(e, f, counts.get(e, 1)) for e, f in claimed]
         report.reclaimed += len(items)
         process_batch(rclient, conn, keys, settings, items, now, report)
@@ -259,7 +261,7 @@ def run_drain(rclient, conn, keys: streams.Keys, settings: Settings, now: dt.dat
     if report.retry_later == 0:
         rclient.xgroup_delconsumer(keys.stream, keys.group, consumer)
     idle_ms = max(2 * settings.drain_reclaim_idle_ms, int(2000 * settings.drain_budget_seconds), 60_000)
-    streams.forget_idle_consumers(rclient, keys, idle_ms, keep=consumer)
-    report.backlog = streams.backlog(rclient, keys)
+    consumers.forget_idle_consumers(rclient, keys, idle_ms, keep=consumer)
+    report.backlog = consumers.backlog(rclient, keys)
     report.seconds = round(clock() - started, 4)
     return report

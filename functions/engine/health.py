@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import flask
 
-from engine import clients, db, durability, streams, web
+from engine import clients, web
+from engine.buffer import bookkeeping
 from engine.config import Settings
+from engine.core import durability
+from engine.db import postgres
 
 
 def _check(probe) -> str:
@@ -23,7 +26,7 @@ def healthz(settings: Settings, function: str, needs: tuple[str, ...]) -> flask.
     if "postgres" in needs:
 
         def probe_pg():
-            clients.read(settings, function, db.ping)
+            clients.read(settings, function, postgres.ping)
 
         checks["postgres"] = _check(probe_pg)
     body = {"function": function, "checks": checks}
@@ -39,11 +42,11 @@ def healthz(settings: Settings, function: str, needs: tuple[str, ...]) -> flask.
 def stream_readiness(settings: Settings, function: str) -> dict:
     """The stream's lag, and for ingest whether it would refuse events now (backpressure, durability)."""
     rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
-    backlog, oldest_age, _ = streams.pipeline_facts(rclient, keys, streams.now_ms())
+    backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms())
     stream = {"backlog": backlog, "oldest_undrained_age_seconds": oldest_age, "max_backlog": settings.max_backlog}
     if function == "ingest":
         facts = clients.redis_facts(settings)
-        refusing = durability.refusal(facts, settings)
+        refusing = durability.refusal(facts, settings.durability, settings.env)
         if refusing is None and (backlog >= settings.max_backlog or durability.memory_full(facts, settings.max_redis_memory_ratio)):
             refusing = "backpressure: the drain is behind"
         stream["refusing"] = refusing

@@ -13,20 +13,22 @@ import argparse
 import datetime as dt
 import sys
 
-from engine import apikeys, config, db, logs
-from engine import constants as c
-from engine.errors import EngineError
+from engine import config, logs
+from engine.core import apikeys
+from engine.core import constants as c
+from engine.core.errors import EngineError
+from engine.db import keystore, postgres
 
 
 def create_project_keys(conn, name: str) -> tuple[int, dict[str, str]]:
     """A new project with one key of each kind; returns its id and the keys (shown once)."""
-    with db.transaction(conn):
-        if db.project_id_named(conn, name) is not None:
+    with postgres.transaction(conn):
+        if keystore.project_id_named(conn, name) is not None:
             raise EngineError(f"a project named {name!r} exists already; rotate its keys instead")
-        project_id = db.create_project(conn, name)
+        project_id = keystore.create_project(conn, name)
         keys = {kind: apikeys.new_key(kind) for kind in apikeys.KINDS}
         for kind, key in keys.items():
-            db.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
+            keystore.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
     return project_id, keys
 
 
@@ -35,11 +37,11 @@ def rotate_key(conn, project_id: int, kind: str, grace: dt.timedelta, now: dt.da
     if kind not in apikeys.KINDS:
         raise EngineError(f"kind must be one of {', '.join(apikeys.KINDS)}")
     key = apikeys.new_key(kind)
-    with db.transaction(conn):
-        if not conn.run("SELECT 1 FROM projects WHERE id = :id", id=project_id):
+    with postgres.transaction(conn):
+        if not keystore.project_exists(conn, project_id):
             raise EngineError(f"no project {project_id}")
-        db.expire_api_keys(conn, project_id, kind, now + grace)
-        db.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
+        keystore.expire_api_keys(conn, project_id, kind, now + grace)
+        keystore.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
     return key
 
 
@@ -47,7 +49,7 @@ def register_configured_keys(conn, write_key: str | None, read_key: str | None) 
     """Record the default project's configured keys (hashed), so that listings show them."""
     for kind, key in (("write", write_key), ("read", read_key)):
         if key:
-            db.insert_api_key(conn, c.DEFAULT_PROJECT_ID, kind, apikeys.key_hash(key), apikeys.shown(key))
+            keystore.insert_api_key(conn, c.DEFAULT_PROJECT_ID, kind, apikeys.key_hash(key), apikeys.shown(key))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = config.get_settings().require("database_url")
-        conn = db.connect(settings.database_url, application_name="analytics-keys", statement_timeout_ms=10_000, io_timeout_seconds=10)
-    except (EngineError, db.InterfaceError) as exc:
+        conn = postgres.connect(
+            settings.database_url, application_name="analytics-keys", statement_timeout_ms=10_000, io_timeout_seconds=10
+        )
+    except (EngineError, postgres.InterfaceError) as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1
     try:
@@ -81,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"new {args.kind} key for project {args.project}: {key}")
             print(f"  the previous {args.kind} key(s) keep working until {until}")
         else:
-            for project_id, name, kind, prefix, created, expires in db.list_api_keys(conn):
+            for project_id, name, kind, prefix, created, expires in keystore.list_api_keys(conn):
                 state = "" if expires is None else f"  expires {expires.isoformat(timespec='seconds')}"
                 print(f"{project_id:>4}  {name:<20} {kind or '-':<6} {(prefix + '…') if prefix else '-':<12} {created or ''}{state}")
-    except (EngineError, db.DatabaseError) as exc:
+    except (EngineError, postgres.DatabaseError) as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1
     finally:

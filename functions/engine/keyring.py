@@ -15,8 +15,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from engine import db
 from engine.config import Settings
+from engine.db import keystore, postgres
 from engine.logs import get_logger
 
 log = get_logger("engine.keyring")
@@ -86,9 +86,9 @@ class KeyRing:
 
 def load_keys(settings: Settings) -> list:
     """One short-lived connection with a short timeout: a reload must never stall ingest for long."""
-    conn = db.connect(settings.database_url, application_name="analytics-keys", statement_timeout_ms=2000, io_timeout_seconds=2)
+    conn = postgres.connect(settings.database_url, application_name="analytics-keys", statement_timeout_ms=2000, io_timeout_seconds=2)
     try:
-        return db.active_api_keys(conn)
+        return keystore.active_api_keys(conn)
     finally:
         conn.close()
 

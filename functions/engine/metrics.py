@@ -7,8 +7,11 @@ import datetime as dt
 import flask
 import redis
 
-from engine import auth, clients, db, keyring, metric_logic, streams, web
+from engine import clients, keyring, web
+from engine.buffer import bookkeeping
 from engine.config import Settings
+from engine.core import auth, metric_logic
+from engine.db import reads
 from engine.logs import get_logger
 
 log = get_logger("engine.metrics")
@@ -32,8 +35,8 @@ def cors_headers(settings: Settings, request: flask.Request) -> dict[str, str]:
 def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) -> dict:
     """GET /metrics's body for one project at `now`."""
     first, last = metric_logic.window(now, settings.active_window_seconds)
-    events, users, avg_duration = db.window_aggregates(conn, project_id, first, last)
-    top = db.top_elements(conn, project_id, first, last, settings.top_elements) if events else []
+    events, users, avg_duration = reads.window_aggregates(conn, project_id, first, last)
+    top = reads.top_elements(conn, project_id, first, last, settings.top_elements) if events else []
     return metric_logic.shape_metrics(
         events=events,
         users=users,
@@ -41,14 +44,14 @@ def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) ->
         top=top,
         now=now,
         seconds=settings.active_window_seconds,
-        all_time=db.all_time(conn, project_id, settings.top_elements),
+        all_time=reads.all_time(conn, project_id, settings.top_elements),
     )
 
 
 def read_freshness(settings: Settings, now: dt.datetime) -> dict:
     """The freshness block; Redis being down must not take the numbers down with it."""
     try:
-        backlog, age, state = streams.pipeline_facts(
+        backlog, age, state = bookkeeping.pipeline_facts(
             clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000)
         )
     except redis.RedisError as exc:
@@ -58,7 +61,7 @@ def read_freshness(settings: Settings, now: dt.datetime) -> dict:
 
 
 def get_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
+    project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
     now = dt.datetime.now(dt.UTC)
     body = clients.read(settings, "metrics", lambda conn: read_metrics(conn, project_id, now, settings))
     body["freshness"] = read_freshness(settings, now)
@@ -71,27 +74,27 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def get_per_minute(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
+    project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
     first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    rows = clients.read(settings, "metrics", lambda conn: db.per_minute(conn, project_id, first, last))
+    rows = clients.read(settings, "metrics", lambda conn: reads.per_minute(conn, project_id, first, last))
     return web.json_response(200, metric_logic.shape_per_minute(rows, first, last), NO_STORE)
 
 
 def get_elements(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
+    project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
     first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    rows = clients.read(settings, "metrics", lambda conn: db.recent_elements(conn, project_id, first, last, settings.top_elements))
+    rows = clients.read(settings, "metrics", lambda conn: reads.recent_elements(conn, project_id, first, last, settings.top_elements))
     return web.json_response(200, metric_logic.shape_elements(rows, first, last), NO_STORE)
 
 
 def get_heatmap(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
+    project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
     first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC), metric_logic.HEATMAP_MINUTES)
-    rows = clients.read(settings, "metrics", lambda conn: db.heatmap(conn, project_id, first, last))
+    rows = clients.read(settings, "metrics", lambda conn: reads.heatmap(conn, project_id, first, last))
     return web.json_response(200, metric_logic.shape_heatmap(rows, first, last), NO_STORE)
 
 
 def get_users(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    project_id = auth.project_for_read_key(settings, request.headers, keyring.lookup_for(settings))
-    rows, events, users = clients.read(settings, "metrics", lambda conn: db.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS))
+    project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
+    rows, events, users = clients.read(settings, "metrics", lambda conn: reads.engaged_users(conn, project_id, metric_logic.ENGAGED_USERS))
     return web.json_response(200, metric_logic.shape_users(rows, events, users), NO_STORE)

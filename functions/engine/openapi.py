@@ -12,10 +12,11 @@ import flask
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from engine import api_schemas as a
-from engine import constants as c
-from engine import segment, web
-from engine.schemas import MAX_NUMBER, MIN_NUMBER, NO_NUL, EventSchema, JsonObject
+from engine import web
+from engine.core import api_schemas as a
+from engine.core import constants as c
+from engine.core import segment
+from engine.core.schemas import MAX_NUMBER, MIN_NUMBER, NO_NUL, EventSchema, JsonObject
 
 VERSION = "1.0.0"
 WRITE = [{"writeKey": []}, {"writeKeyQuery": []}, {"writeKeyBasic": []}]

@@ -11,8 +11,10 @@ import flask
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from engine import auth, clients, streams
+from engine import clients
+from engine.buffer import bookkeeping
 from engine.config import Settings
+from engine.core import auth
 
 COUNTERS = {
     "accepted": ("analytics_events_accepted", "Events appended to the stream (202)"),
@@ -34,7 +36,7 @@ class PipelineCollector:
 
     def collect(self):
         rclient, keys = clients.redis_client(self.settings), clients.stream_keys(self.settings)
-        counters = streams.read_counters(rclient, keys)
+        counters = bookkeeping.read_counters(rclient, keys)
         for key, (name, help_text) in COUNTERS.items():
             family = CounterMetricFamily(name, help_text)
             family.add_metric([], counters.get(key, 0))
@@ -44,7 +46,7 @@ class PipelineCollector:
             if key.startswith(REJECTED_PREFIX):
                 rejected.add_metric([key[len(REJECTED_PREFIX) :]], value)
         yield rejected
-        backlog, oldest_age, _ = streams.pipeline_facts(rclient, keys, streams.now_ms())
+        backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms())
         yield GaugeMetricFamily("analytics_stream_backlog", "Stream entries not yet in PostgreSQL", value=backlog)
         yield GaugeMetricFamily(
             "analytics_stream_oldest_age_seconds", "Age of the oldest undrained entry (0 when none)", value=oldest_age or 0.0
@@ -52,7 +54,7 @@ class PipelineCollector:
 
 
 def internal_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-    auth.require_task_token(settings, request.headers)
+    auth.require_task_token(settings.task_token, request.headers)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PipelineCollector(settings))
     return flask.Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")

@@ -13,9 +13,11 @@ import contextlib
 import datetime as dt
 import time
 
-from engine import aggregates, db, partitions, rollups
-from engine import constants as c
+from engine import aggregates
 from engine.config import Settings
+from engine.core import constants as c
+from engine.core import partitions
+from engine.db import rollups, upkeep
 from engine.logs import get_logger
 
 log = get_logger("engine.refresh")
@@ -30,20 +32,19 @@ def maintain_partitions(conn, settings: Settings, now: dt.datetime) -> dict:
     Raw events are dropped only once every stored event is counted in the rollups: while a
     backfill is pending, retention waits, so that no event leaves uncounted.
     """
-    existing = db.partition_days(conn)
+    existing = upkeep.partition_days(conn)
     ahead = [d for d in partitions.days_ahead(now, settings.partition_days_ahead) if d not in existing]
-    db.create_partitions(conn, [partitions.create_statement(d) for d in ahead], c.LOCK_PARTITIONS)
+    upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in ahead], c.LOCK_PARTITIONS)
     backfilling = bool(rollups.pending_backfill(conn))
     expired = [] if backfilling else partitions.expired(existing, now, settings.retention_days)
-    db.drop_partitions(conn, [partitions.drop_statement(d) for d in expired], c.LOCK_PARTITIONS)
+    upkeep.alter_partitions(conn, [partitions.drop_statement(d) for d in expired], c.LOCK_PARTITIONS)
     cutoff = partitions.retention_cutoff(now, settings.retention_days)
-    ids, rows = db.delete_expired(conn, cutoff) if cutoff is not None and not backfilling else (0, 0)
+    ids, rows = upkeep.delete_expired(conn, cutoff) if cutoff is not None and not backfilling else (0, 0)
     if expired or rows:
         rollups.mark_raw_dropped(conn, cutoff)
     minutes_cutoff = aggregates.minute_cutoff(settings, now)
     minutes = rollups.delete_old_minutes(conn, minutes_cutoff) if minutes_cutoff is not None else 0
-    runs = db.delete_old_task_runs(conn, now - dt.timedelta(days=c.TASK_RUNS_KEEP_DAYS))
-    conn._partition_days = None
+    runs = upkeep.delete_old_task_runs(conn, now - dt.timedelta(days=c.TASK_RUNS_KEEP_DAYS))
     return {
         "created": [partitions.partition_name(d) for d in ahead],
         "dropped": [partitions.partition_name(d) for d in expired],
@@ -58,7 +59,7 @@ def maintain_partitions(conn, settings: Settings, now: dt.datetime) -> dict:
 def run_refresh(conn, settings: Settings, now: dt.datetime, clock=time.perf_counter) -> dict:
     """One refresh invocation; {"status": "skipped"} when another holds the lock."""
     started = clock()
-    if not db.try_advisory_lock(conn, c.LOCK_REFRESH):
+    if not upkeep.try_advisory_lock(conn, c.LOCK_REFRESH):
         return {"status": "skipped", "reason": "another view refresh is running", "seconds": round(clock() - started, 4)}
     try:
         step = clock()
@@ -70,7 +71,7 @@ def run_refresh(conn, settings: Settings, now: dt.datetime, clock=time.perf_coun
     finally:
         # A broken connection has released the lock already; its error must not mask the cause.
         with contextlib.suppress(Exception):
-            db.advisory_unlock(conn, c.LOCK_REFRESH)
+            upkeep.advisory_unlock(conn, c.LOCK_REFRESH)
     result = {
         "status": "refreshed",
         "timings": timings,

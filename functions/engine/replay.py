@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sys
 
-from engine import clients, config, db, logs
-from engine import constants as c
-from engine.errors import EngineError
+from engine import clients, config, logs
+from engine.buffer import streams
+from engine.core.errors import EngineError
+from engine.db import postgres, writes
 
 log = logs.get_logger("engine.replay")
 BATCH = 500
@@ -24,16 +25,13 @@ def replay(conn, rclient, keys, batch: int = BATCH) -> list[int]:
     """Replay every dead letter not yet replayed; returns their ids."""
     replayed: list[int] = []
     while True:
-        with db.transaction(conn):
-            rows = conn.run(db.QUERIES["claim_dead_letters"], limit=batch)
+        with postgres.transaction(conn):
+            rows = writes.claim_dead_letters(conn, batch)
             if not rows:
                 return replayed
-            with rclient.pipeline(transaction=True) as pipe:
-                for _, _, payload in rows:
-                    pipe.xadd(keys.stream, {c.ENTRY_FIELD: bytes(payload)})
-                entry_ids = pipe.execute()
+            entry_ids = streams.requeue(rclient, keys, [bytes(payload) for _, _, payload in rows])
             ids = [row[0] for row in rows]
-            conn.run("UPDATE dead_letters SET replayed_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))", ids=ids)
+            writes.mark_replayed(conn, ids)
         for (letter_id, old_stream_id, _), entry_id in zip(rows, entry_ids, strict=True):
             log.info(
                 "dead letter replayed", extra={"dead_letter_id": letter_id, "old_stream_id": old_stream_id, "stream_id": entry_id.decode()}
@@ -45,8 +43,10 @@ def main() -> int:
     logs.configure()
     try:
         settings = config.get_settings().require("database_url", "redis_url")
-        conn = db.connect(settings.database_url, application_name="analytics-replay", statement_timeout_ms=60_000, io_timeout_seconds=30)
-    except (EngineError, db.InterfaceError) as exc:
+        conn = postgres.connect(
+            settings.database_url, application_name="analytics-replay", statement_timeout_ms=60_000, io_timeout_seconds=30
+        )
+    except (EngineError, postgres.InterfaceError) as exc:
         print(f"replay: {exc}", file=sys.stderr)
         return 1
     try:

@@ -10,36 +10,28 @@ this API's shape and Segment's top-level code and message, which the SDKs log.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import flask
 import orjson
 
-from engine import auth, ingest, keyring, segment, web
-from engine import constants as c
+from engine import append, keyring, web
 from engine.config import Settings
-from engine.enrich import build_entry, new_event_id
-from engine.errors import AppError, BadRequest, PayloadTooLarge, ValidationFailed
-from engine.jsonbody import parse_json
+from engine.core import auth, segment
+from engine.core import constants as c
+from engine.core.enrich import build_entry, new_event_id
+from engine.core.errors import AppError, BadRequest, PayloadTooLarge, ValidationFailed
+from engine.core.jsonbody import parse_json
 
 
-def segment_errors(handler):
-    """Answer an AppError in both shapes: {"error": {...}} and Segment's {"code", "message"}."""
-
-    @functools.wraps(handler)
-    def wrapped(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
-        try:
-            return handler(settings, request, rid)
-        except AppError as exc:
-            body = {
-                "success": False,
-                "code": exc.code,
-                "message": exc.message,
-                "error": {"code": exc.code, "message": exc.message, "details": exc.details},
-            }
-            return web.json_response(exc.status, body, exc.headers)
-
-    return wrapped
+def segment_error(exc: AppError) -> flask.Response:
+    """An AppError in both shapes: {"error": {...}} and Segment's {"code", "message"}, which the SDKs log."""
+    body = {
+        "success": False,
+        "code": exc.code,
+        "message": exc.message,
+        "error": {"code": exc.code, "message": exc.message, "details": exc.details},
+    }
+    return web.json_response(exc.status, body, exc.headers)
 
 
 def _project(settings: Settings, request: flask.Request, document) -> int:
@@ -48,7 +40,7 @@ def _project(settings: Settings, request: flask.Request, document) -> int:
     if not presented and isinstance(document, dict) and isinstance(document.get("writeKey"), str):
         presented = document["writeKey"]
     headers = {"X-Write-Key": presented} if presented else {}
-    return auth.project_for_write_key(settings, headers, {}, keyring.lookup_for(settings))
+    return auth.project_for_write_key(settings.write_key, headers, {}, keyring.lookup_for(settings))
 
 
 def operation_entry(operation: dict, event_id, links, project_id: int, received_at: dt.datetime, rid: str) -> bytes:
@@ -72,7 +64,7 @@ def operation_entry(operation: dict, event_id, links, project_id: int, received_
 
 def _accept(settings: Settings, request: flask.Request, rid: str, messages: list, kind: str | None, batch: dict, project_id: int):
     received_at = dt.datetime.now(dt.UTC)
-    buckets = ingest.request_buckets(settings, request, received_at)
+    buckets = append.request_buckets(settings, request, received_at)
     mapped = [
         segment.map_message(
             m, i, kind_from_path=kind, batch=batch, received_at=received_at, project_id=project_id, retention_days=settings.retention_days
@@ -101,8 +93,8 @@ def _accept(settings: Settings, request: flask.Request, rid: str, messages: list
             )
         else:
             payload = operation_entry(m.operation, event_id, m.links, project_id, received_at, rid)
-        items.append(ingest.Item(m.index, str(event_id), dedupe, payload))
-    outcome = ingest.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets)
+        items.append(append.Item(m.index, str(event_id), dedupe, payload))
+    outcome = append.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets)
     body = {"success": True, "accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": outcome.rejected}
     return web.json_response(200, body)
 
@@ -110,8 +102,7 @@ def _accept(settings: Settings, request: flask.Request, rid: str, messages: list
 def single(kind: str):
     """POST /v1/<kind>: one message of that type (the type in the body, if any, is ignored)."""
 
-    @ingest.counted
-    @segment_errors
+    @append.counted(render=segment_error)
     def handler(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
         document = parse_json(web.read_body(request))
         project_id = _project(settings, request, document)
@@ -120,8 +111,7 @@ def single(kind: str):
     return handler
 
 
-@ingest.counted
-@segment_errors
+@append.counted(render=segment_error)
 def post_batch(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /v1/batch: {"batch": [messages with their type], "context"?, "integrations"?, "sentAt"?, "writeKey"?}."""
     document = parse_json(web.read_body(request))

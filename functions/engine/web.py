@@ -10,21 +10,18 @@ from collections.abc import Callable
 
 import flask
 import orjson
-import redis
-from pg8000.exceptions import DatabaseError, InterfaceError
 
-from engine import constants as c
-from engine import db
-from engine.errors import AppError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from engine.buffer.errors import unavailable as redis_unavailable
+from engine.core import constants as c
+from engine.core.errors import AppError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from engine.db import postgres
 from engine.logs import get_logger
-from engine.streams import server_error
 
 log = get_logger("engine.web")
 
 Handler = Callable[[flask.Request, str], flask.Response]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 JSON_TYPES = ("application/json", "text/plain")
-RETRY_AFTER_SECONDS = 5
 
 
 def json_response(status: int, body, headers: dict[str, str] | None = None) -> flask.Response:
@@ -47,18 +44,8 @@ def request_id(request: flask.Request) -> str:
 
 
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
-    """A dependency failure as a 503 the client may retry, or None if it is not one."""
-    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError)):
-        return ServiceUnavailable("the event store (Redis) is unavailable; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    if isinstance(exc, redis.ResponseError) and server_error(exc).startswith(("OOM", "MISCONF", "LOADING", "READONLY")):
-        return ServiceUnavailable(
-            f"the event store (Redis) refused the write: {server_error(exc)[:120]}", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
-        )
-    if isinstance(exc, (InterfaceError, OSError)) or (isinstance(exc, DatabaseError) and db.is_transient(exc)):
-        return ServiceUnavailable(
-            "the database (PostgreSQL) is unavailable; retry later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
-        )
-    return None
+    """A store's failure as a 503 the client may retry (each wing classifies its own), or None."""
+    return redis_unavailable(exc) or postgres.unavailable(exc)
 
 
 def dispatch(

@@ -1,4 +1,4 @@
-"""`make bench`: every figure of issue 8 beside the floor it cannot beat, measured in the same run.
+"""`make bench`: every figure of the README's Performance table beside the floor it cannot beat, measured in the same run.
 
     python -m local.bench            # the full run (under 15 minutes), as `make bench`
     python -m local.bench --quick    # smaller sizes and shorter loads (under 2 minutes)

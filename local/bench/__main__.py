@@ -11,7 +11,9 @@ from local.bench.run import PHASES, run
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m local.bench", description="Every figure of issue 8 beside its floor, in one run.")
+    parser = argparse.ArgumentParser(
+        prog="python -m local.bench", description="Every figure of the README's Performance table beside its floor, in one run."
+    )
     parser.add_argument("--quick", action="store_true", help=f"smaller and shorter, under 2 minutes ({QUICK.describe()})")
     parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases to run, in order ({', '.join(PHASES)})")
     parser.add_argument("--generator", choices=("wrk", "builtin"), default=None, help="the load generator (default: wrk when installed)")

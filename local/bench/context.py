@@ -7,9 +7,10 @@ import time
 
 import redis
 
-from engine import db
-from engine.streams import Keys
-from local.bench.load import Load, LoadResult, run_load
+from engine.buffer.keys import Keys
+from engine.db import postgres
+from local.bench.drive import run_load
+from local.bench.load import Load, LoadResult
 from local.bench.plan import Plan
 from local.bench.processes import Functions
 from local.bench.stores import Stores
@@ -48,6 +49,6 @@ class Bench:
         return Keys.for_namespace(self.stores.namespace)
 
     def connect(self, timeout_ms: int = 3_600_000):
-        return db.connect(
+        return postgres.connect(
             self.stores.database_url, application_name="analytics-bench", statement_timeout_ms=timeout_ms, io_timeout_seconds=60
         )

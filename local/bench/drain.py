@@ -12,7 +12,7 @@ import io
 import re
 import time
 
-from engine import db
+from engine.db import postgres
 from local.bench.calls import call
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
@@ -69,7 +69,7 @@ def copy_floor(conn) -> tuple[float, int, list[str]]:
             conn.run(definition)
         pieces = chunks(data, CHUNK_BYTES)
         started = time.perf_counter()
-        with db.transaction(conn):
+        with postgres.transaction(conn):
             conn.run(f"COPY {FLOOR_TABLE} ({columns}) FROM STDIN", stream=pieces)
         seconds = time.perf_counter() - started
     finally:

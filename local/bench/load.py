@@ -67,14 +67,3 @@ class LoadResult:
 
 def wrk_path() -> str | None:
     return shutil.which("wrk")
-
-
-def run_load(load: Load, generator: str) -> LoadResult:
-    """Drive load with "wrk" or "builtin"."""
-    if generator == "wrk":
-        from local.bench import wrk
-
-        return wrk.run(load)
-    from local.bench import loadgen
-
-    return loadgen.run(load)

@@ -13,7 +13,7 @@ class Plan:
     warmup_seconds: int
     load_seconds: int  # each measured HTTP load, figure and floor alike
     rounds: int  # figure and floor alternate this many times; the medians are reported
-    connections: int  # concurrent connections of the write loads (as in PERFORMANCE-NOTES, wrk -c32)
+    connections: int  # concurrent connections of the write loads (wrk -c32, as the floors were measured)
     batch_size: int
     xadd_floor_events: int
     freshness_seconds: int

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import redis
 
-from engine import db, migrate
+from engine.db import migrate, postgres
 from local.embedded import EmbeddedPostgres, EmbeddedRedis
 
 SCRATCH_PREFIX = "analytics_bench_"
@@ -41,8 +41,8 @@ class Stores:
 
 
 def _admin(url: str):
-    target = db.parse_database_url(url).with_database("postgres")
-    return db.connect(target, application_name="analytics-bench", statement_timeout_ms=120_000, io_timeout_seconds=30)
+    target = postgres.parse_database_url(url).with_database("postgres")
+    return postgres.connect(target, application_name="analytics-bench", statement_timeout_ms=120_000, io_timeout_seconds=30)
 
 
 def _drop_stale_scratch(admin) -> None:
@@ -64,7 +64,7 @@ def scratch_database(url: str) -> Iterator[str]:
         admin.run(f'CREATE DATABASE "{name}"')
     finally:
         admin.close()
-    scratch = db.format_database_url(db.parse_database_url(url).with_database(name))
+    scratch = postgres.format_database_url(postgres.parse_database_url(url).with_database(name))
     try:
         yield scratch
     finally:
@@ -72,7 +72,7 @@ def scratch_database(url: str) -> Iterator[str]:
         try:
             admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if not role_existed:  # the migrations created this cluster-wide role for us
-                with contextlib.suppress(db.DatabaseError):
+                with contextlib.suppress(postgres.DatabaseError):
                     admin.run(f"DROP ROLE IF EXISTS {READER_ROLE}")
         finally:
             admin.close()

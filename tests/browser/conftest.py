@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from engine import db
+from engine.db import postgres
 from tests.e2e.stack import ROOT, RunningStack, free_port_block
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -105,6 +105,8 @@ def database_url(stack: RunningStack) -> str:
 
 @pytest.fixture
 def pg(stack):
-    conn = db.connect(database_url(stack), application_name="analytics-browser-tests", statement_timeout_ms=30_000, io_timeout_seconds=30)
+    conn = postgres.connect(
+        database_url(stack), application_name="analytics-browser-tests", statement_timeout_ms=30_000, io_timeout_seconds=30
+    )
     yield conn
     conn.close()

@@ -48,6 +48,10 @@ def page_errors(page) -> list[str]:
     return [e for e in page.watch.errors if not e.startswith("Failed to load resource: the server responded with a status of")]
 
 
+def tally(page, name: str) -> int:
+    return int(page.inner_text(f"[data-tally='{name}']"))
+
+
 def wait_until(check, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
@@ -109,24 +113,28 @@ def test_simulated_traffic_brings_every_tile_and_chart_alive_within_10_s(page, s
     assert page.is_hidden("#empty")
     record(artifacts, simulate_alive_seconds=round(alive_in, 2))
 
-    # Let it run a little so the screenshots show traffic, then check the tally.
-    page.wait_for_timeout(3000)
+    # Let it run until the screenshots show traffic, then check the tally.
+    wait_until(lambda: tally(page, "sent") >= 30, 20, "30 simulated events sent")
     page.screenshot(path=str(artifacts / "dashboard-desktop.png"), full_page=True)
     page.set_viewport_size(PHONE)
-    page.wait_for_timeout(500)
+    page.wait_for_function(f"document.documentElement.clientWidth === {PHONE['width']}")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than a phone
     page.screenshot(path=str(artifacts / "dashboard-phone.png"), full_page=True)
     record(artifacts, screenshots=[str(artifacts / "dashboard-desktop.png"), str(artifacts / "dashboard-phone.png")])
 
     page.click("#simulate")
     assert page.get_attribute("#simulate", "aria-checked") == "false"
-    page.wait_for_timeout(1000)  # a batch in flight when switched off still lands
-    sent = int(page.inner_text("[data-tally='sent']"))
-    accepted = int(page.inner_text("[data-tally='accepted']"))
+    # A batch in flight when switched off still lands: wait until every one is answered.
+    wait_until(lambda: tally(page, "accepted") + tally(page, "failed") == tally(page, "sent"), 10, "every batch answered")
+    sent, accepted = tally(page, "sent"), tally(page, "accepted")
     assert sent > 0 and accepted == sent
-    assert page.inner_text("[data-tally='failed']") == "0"
-    page.wait_for_timeout(1500)
-    assert int(page.inner_text("[data-tally='sent']")) == sent  # off means off
+    assert tally(page, "failed") == 0
+    # Off means off: two ticks of the page's clock later (the generator ticks faster), nothing more was sent.
+    polled = page.inner_text("#updated")
+    for _ in range(2):
+        wait_until(lambda before=polled: page.inner_text("#updated") != before, 15, "the page's clock to tick")
+        polled = page.inner_text("#updated")
+    assert tally(page, "sent") == sent
     assert int(after["active_users"]) >= 1
     assert page.watch.errors == [] and page.watch.foreign == []
 

@@ -63,7 +63,13 @@ def test_clicks_make_one_row_each_even_when_the_answer_is_lost_and_the_batch_ret
     deadline = time.monotonic() + 10
     while len(answers) < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(200)
-    page.wait_for_timeout(2500)  # two drains after the retry: a duplicate would have landed by now
+    # Two drains that finished after the retry was answered: a duplicate would have landed by then.
+    answered = pg.run("SELECT clock_timestamp()")[0][0]
+    drains = "SELECT count(*) FROM task_runs WHERE task = 'stream-drain' AND started_at > :t"
+    deadline = time.monotonic() + 15
+    while pg.run(drains, t=answered)[0][0] < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert pg.run(drains, t=answered)[0][0] >= 2
     rows = rows_of(pg, user_id)
 
     assert sorted((action, element) for _, action, element, *_ in rows) == sorted((a, e) for _, a, e in CLICKS)
@@ -84,7 +90,7 @@ def test_track_call_and_engaged_time_reach_the_database(page, stack, pg):
     user_id = f"tracker_{secrets.token_hex(4)}"
     open_test_page(page, stack, user_id)
     page.evaluate("analytics.track('play', 'video_player', {duration: 12.5, episode: 4}); analytics.flush()")
-    page.wait_for_timeout(1500)  # time spent on the page, visible and focused
+    page.wait_for_timeout(1500)  # the stimulus, not a wait: time spent on the page, visible and focused
     page.goto("about:blank")  # leaving: the engaged time goes by sendBeacon
 
     rows = wait_rows(page, pg, user_id, 2)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import redis
 
-from engine import db, migrate
-from engine.streams import Keys
+from engine.buffer.keys import Keys
+from engine.db import migrate, postgres
 from local import stack
 from local.embedded import EmbeddedPostgres, EmbeddedRedis
 from local.supervisor import Child, Supervisor
@@ -249,14 +249,14 @@ class FaultStack:
         raise AssertionError(f"not drained within {timeout} s: backlog, pending = {self.backlog_and_pending()}")
 
     def row_counts(self) -> dict[str, int]:
-        conn = db.connect(self.database_url, application_name="faults", statement_timeout_ms=60_000, io_timeout_seconds=30)
+        conn = postgres.connect(self.database_url, application_name="faults", statement_timeout_ms=60_000, io_timeout_seconds=30)
         try:
             return {str(event_id): n for event_id, n in conn.run("SELECT event_id, count(*) FROM events GROUP BY event_id")}
         finally:
             conn.close()
 
     def sql(self, query: str, **params):
-        conn = db.connect(self.database_url, application_name="faults", statement_timeout_ms=60_000, io_timeout_seconds=30)
+        conn = postgres.connect(self.database_url, application_name="faults", statement_timeout_ms=60_000, io_timeout_seconds=30)
         try:
             return conn.run(query, **params)
         finally:

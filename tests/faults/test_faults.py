@@ -15,7 +15,7 @@ import uuid
 import orjson
 import pytest
 
-from engine.constants import LOCK_REFRESH
+from engine.core.constants import LOCK_REFRESH
 from tests.faults.harness import ROLLUP_TABLES, ROOT, FaultStack, Ledger, events, report, verdict
 
 pytestmark = pytest.mark.faults
@@ -66,26 +66,28 @@ def test_drain_process_killed_five_times_during_20000_events(fstack):
 
 CRASH_AT = {
     # The drain dies before its COPY ...
-    "before the load": "db.load_rows = die",
+    "before the load": "writes.load_rows = die",
     # ... after the COPY reached PostgreSQL, before the insert and commit ...
     "mid-load": (
         "real_run = pg8000.native.Connection.run\n"
         "def run(self, sql, *a, **k):\n"
-        "    if sql == db.QUERIES['load_staged']: die()\n"
+        "    if sql == queries.QUERIES['load_staged']: die()\n"
         "    return real_run(self, sql, *a, **k)\n"
         "pg8000.native.Connection.run = run"
     ),
     # ... and after the commit, before it acknowledged the entries.
-    "after commit, before acknowledge": "streams.ack_and_delete = die",
+    "after commit, before acknowledge": "consumers.ack_and_delete = die",
 }
 DOOMED_DRAIN = """
 import datetime as dt, os, signal, pg8000.native
-from engine import clients, config, db, drain, streams
+from engine import clients, config, drain
+from engine.buffer import consumers
+from engine.db import postgres, queries, writes
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 {patch}
 settings = config.function_settings()
-conn = db.connect(settings.database_url, application_name="doomed", statement_timeout_ms=30000, io_timeout_seconds=10)
+conn = postgres.connect(settings.database_url, application_name="doomed", statement_timeout_ms=30000, io_timeout_seconds=10)
 drain.run_drain(clients.redis_client(settings), conn, clients.stream_keys(settings), settings, dt.datetime.now(dt.UTC))
 """
 
@@ -170,14 +172,15 @@ def test_redis_restarted_with_aof_during_load(fstack):
 
 PAUSED_DRAIN = """
 import datetime as dt, os, signal
-from engine import clients, config, db, drain, streams
-real_load = db.load_rows
+from engine import clients, config, drain
+from engine.db import postgres, writes
+real_load = writes.load_rows
 def pause_then_load(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGSTOP)  # frozen holding its batch, as a stuck process would
     return real_load(*args, **kwargs)
-db.load_rows = pause_then_load
+writes.load_rows = pause_then_load
 settings = config.function_settings()
-conn = db.connect(settings.database_url, application_name="paused", statement_timeout_ms=30000, io_timeout_seconds=10)
+conn = postgres.connect(settings.database_url, application_name="paused", statement_timeout_ms=30000, io_timeout_seconds=10)
 print(drain.run_drain(clients.redis_client(settings), conn, clients.stream_keys(settings), settings, dt.datetime.now(dt.UTC)).as_dict())
 """
 

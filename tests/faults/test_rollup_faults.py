@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from engine import config, db
+from engine import config
+from engine.db import postgres
 from tests import rollup_check
 from tests.faults.harness import FaultStack, Ledger, events, report, verdict
 
@@ -55,7 +56,7 @@ def test_four_drains_killed_mid_batch_leave_exact_rollups(fstack):
     stop.set()
     fstack.drain_until_empty()
     outcome = verdict(fstack, ledger, 12_000, started)
-    conn = db.connect(fstack.database_url, application_name="faults", statement_timeout_ms=120_000, io_timeout_seconds=60)
+    conn = postgres.connect(fstack.database_url, application_name="faults", statement_timeout_ms=120_000, io_timeout_seconds=60)
     try:
         settings = config.load_settings(fstack.env)
         compared = rollup_check.check(conn, dt.datetime.now(dt.UTC), [1], settings)

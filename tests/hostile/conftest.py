@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import db
+from engine.db import postgres
 from engine.keycli import create_project_keys
 from local.embedded import EmbeddedPostgres
 from tests.e2e.stack import RunningStack, free_port_block
@@ -23,7 +23,7 @@ def hostile(tmp_path_factory):
         ANALYTICS_IP_RATE_LIMIT="0",
     ).start()
     try:
-        conn = db.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
+        conn = postgres.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
         try:
             _, other = create_project_keys(conn, "other")
         finally:
@@ -46,7 +46,7 @@ def function_port(stack: RunningStack, name: str) -> int:
 
 
 def events_in_db(stack: RunningStack, where: str = "true") -> int:
-    conn = db.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    conn = postgres.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         return conn.run(f"SELECT count(*) FROM events WHERE {where}")[0][0]
     finally:

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from engine import db
+from engine.db import postgres
 from engine.keycli import create_project_keys
 from tests.e2e.stack import RunningStack, free_port_block
 from tests.hostile.conftest import function_port, stack_database_url
@@ -17,7 +17,7 @@ EVENTS_10 = b"[" + b",".join([b'{"user_id": "u", "action": "play"}'] * 10) + b"]
 
 def limited_stack(tmp_path, **env):
     stack = RunningStack(tmp_path / "local", free_port_block(), **env).start()
-    conn = db.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    conn = postgres.connect(stack_database_url(stack), application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         _, other = create_project_keys(conn, "second")
     finally:

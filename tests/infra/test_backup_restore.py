@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import db, migrate
+from engine.db import migrate, postgres
 from local import generate
 from local.embedded import EmbeddedError, pg_bin_dir
+from tests.helpers import missing
 
 TABLES = (
     "events",
@@ -45,13 +46,13 @@ def tools_for(conn) -> Path | None:
     return None
 
 
-def libpq_args(target: db.Target) -> list[str]:
+def libpq_args(target: postgres.Target) -> list[str]:
     host = target.unix_sock.rsplit("/", 1)[0] if target.unix_sock else target.host
     return ["-h", host, "-p", str(target.port), "-U", target.user, "-d", target.database]
 
 
 def counts(url: str) -> dict[str, int]:
-    conn = db.connect(url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    conn = postgres.connect(url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     try:
         return {table: conn.run(f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
     finally:
@@ -61,12 +62,12 @@ def counts(url: str) -> dict[str, int]:
 @pytest.fixture
 def empty_database(services, settings):
     """A second database on the same server, dropped afterwards whatever happens."""
-    target = db.parse_database_url(settings.database_url)
+    target = postgres.parse_database_url(settings.database_url)
     name = f"{target.database}_restore"
-    admin = db.connect(services.admin_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    admin = postgres.connect(services.admin_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     admin.run(f'CREATE DATABASE "{name}"')
     try:
-        yield db.format_database_url(target.with_database(name))
+        yield postgres.format_database_url(target.with_database(name))
     finally:
         admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
@@ -75,15 +76,15 @@ def empty_database(services, settings):
 def test_a_dump_restores_into_an_empty_database_as_it_was(settings, conn, empty_database, tmp_path):
     tools = tools_for(conn)
     if tools is None:
-        pytest.skip("no pg_dump/pg_restore of the server's major version here")
+        missing("no pg_dump/pg_restore of the server's major version here: install its postgresql-client")
     end = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
     generate.generate(settings.database_url, generate.Shape(3000, end, days=3, users=300, elements=40), drain_seconds=120)
-    source = db.parse_database_url(settings.database_url)
+    source = postgres.parse_database_url(settings.database_url)
     env = {**os.environ, **({"PGPASSWORD": source.password} if source.password else {})}
     dump = tmp_path / "analytics.dump"
     subprocess.run([tools / "pg_dump", *libpq_args(source), "--format=custom", "--file", str(dump)], env=env, check=True, timeout=120)
     # analytics_reader already exists on this server (roles are cluster-wide): the README creates it first on a fresh one.
-    restore = [tools / "pg_restore", *libpq_args(db.parse_database_url(empty_database)), "--exit-on-error", str(dump)]
+    restore = [tools / "pg_restore", *libpq_args(postgres.parse_database_url(empty_database)), "--exit-on-error", str(dump)]
     result = subprocess.run(restore, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
 
@@ -91,7 +92,7 @@ def test_a_dump_restores_into_an_empty_database_as_it_was(settings, conn, empty_
     assert expected["events"] == 3000 and expected["user_engagement"] > 0
     assert counts(empty_database) == expected
     assert migrate.migrate(empty_database) == [], "the restored schema is current"
-    restored = db.connect(empty_database, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    restored = postgres.connect(empty_database, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     try:
         for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
             restored.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")  # its unique index came back too

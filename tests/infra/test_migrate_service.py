@@ -15,12 +15,17 @@ import sys
 
 import pytest
 
-from engine import db
+from engine.db import postgres
 from tests.conftest import ROOT
+from tests.helpers import missing
 
 SCRIPT = ROOT / "infra" / "migrate.sh"
 
-pytestmark = pytest.mark.skipif(shutil.which("psql") is None, reason="needs psql (the migrate image installs postgresql-client)")
+
+@pytest.fixture(autouse=True)
+def needs_psql():
+    if shutil.which("psql") is None:
+        missing("psql is not installed (the migrate image installs postgresql-client): apt-get install postgresql-client")
 
 
 def run_script(database_url: str | None, password: str | None) -> subprocess.CompletedProcess:
@@ -87,7 +92,7 @@ def test_running_it_again_rotates_the_password_and_changes_nothing_else(settings
 def test_a_session_of_the_reader_is_read_only(settings, conn, reader_restored):
     password = secrets.token_hex(32)
     assert run_script(settings.database_url, password).returncode == 0
-    target = db.parse_database_url(settings.database_url)
+    target = postgres.parse_database_url(settings.database_url)
     host = target.unix_sock.rsplit("/", 1)[0] if target.unix_sock else target.host
     # A new session of the role, logging in with the password just set, gets its per-database settings.
     result = subprocess.run(

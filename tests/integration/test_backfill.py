@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from engine import aggregates, db, migrate
+from engine import aggregates
+from engine.db import migrate, postgres, writes
 from local import generate
 from tests import rollup_check
 from tests.integration.test_rollups import entries, link
@@ -23,12 +24,12 @@ STORED = 1_000_000
 @pytest.fixture
 def old_database(services):
     """A database at migration 008 holding STORED events (loaded as the drain of that version did)."""
-    target = db.parse_database_url(services.admin_url)
+    target = postgres.parse_database_url(services.admin_url)
     name = f"analytics_test_backfill_{secrets.token_hex(4)}"
-    admin = db.connect(target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    admin = postgres.connect(target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     admin.run(f'CREATE DATABASE "{name}"')
-    url = db.format_database_url(target.with_database(name))
-    conn = db.connect(url, application_name="analytics-tests", statement_timeout_ms=600_000, io_timeout_seconds=60)
+    url = postgres.format_database_url(target.with_database(name))
+    conn = postgres.connect(url, application_name="analytics-tests", statement_timeout_ms=600_000, io_timeout_seconds=60)
     try:
         migrate.apply_pending(conn, [m for m in migrate.discover() if m.version < 9])
         shape = generate.Shape(STORED, NOW, days=10, users=3000, elements=60)
@@ -36,7 +37,7 @@ def old_database(services):
         generator = generate.Generator(shape)
         for start in range(0, STORED, generate.CHUNK_EVENTS):
             events, ids = generator.chunk(min(generate.CHUNK_EVENTS, STORED - start))
-            with db.transaction(conn):
+            with postgres.transaction(conn):
                 conn.run(f"COPY events ({generate.EVENT_COLUMNS}) FROM STDIN", stream=[events])
                 conn.run("COPY event_ids (event_id, received_at) FROM STDIN", stream=[ids])
         yield url, conn
@@ -49,7 +50,7 @@ def old_database(services):
 def drain_like(url: str, seed: int, stop: threading.Event, counts: list[int]) -> None:
     """Insert batches as the drain does until told to stop: now, late (hours to days back), resends, links."""
     rng = random.Random(seed)
-    conn = db.connect(url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    conn = postgres.connect(url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     sent: list[dict] = []
     try:
         while not stop.is_set():
@@ -66,7 +67,7 @@ def drain_like(url: str, seed: int, stop: threading.Event, counts: list[int]) ->
                 for _ in range(500)
             ]
             resent = rng.sample(sent, min(len(sent), 25))
-            counts.append(db.load_rows(conn, entries(batch + resent)))
+            counts.append(writes.load_rows(conn, entries(batch + resent)))
             sent += batch
             link(conn, 1, f"anon_{seed}_{rng.randrange(50)}", f"user_{rng.randrange(3000)}")
     finally:

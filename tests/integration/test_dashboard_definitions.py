@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from engine import db, metric_logic
+from engine.core import metric_logic
+from engine.db import reads
 from tests.integration.test_metrics_definitions import store
 
 pytestmark = pytest.mark.integration
@@ -119,37 +120,37 @@ EDGES = {
 def test_series_match_their_definitions_at_the_edges(conn, settings, name):
     rows = EDGES[name]
     store(conn, rows)
-    assert db.per_minute(conn, 1, FIRST, LAST) == oracle_per_minute(rows)
-    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, LAST, settings.top_elements), FIRST, LAST)
+    assert reads.per_minute(conn, 1, FIRST, LAST) == oracle_per_minute(rows)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, LAST, settings.top_elements), FIRST, LAST)
     assert body["elements"] == oracle_elements(rows, settings.top_elements)
-    assert db.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
-    assert db.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
+    assert reads.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_series_match_their_definitions_on_generated_data(conn, settings, seed):
     rows = generated(seed, 3000)
     store(conn, rows)
-    per_minute = db.per_minute(conn, 1, FIRST, LAST)
+    per_minute = reads.per_minute(conn, 1, FIRST, LAST)
     assert per_minute == oracle_per_minute(rows)
     assert sum(events for _, events, _ in per_minute) > 500  # the data does exercise the span
-    body = metric_logic.shape_elements(db.recent_elements(conn, 1, FIRST, LAST, 3), FIRST, LAST)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, LAST, 3), FIRST, LAST)
     assert body["elements"] == oracle_elements(rows, 3)
-    assert db.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
-    assert db.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
-    assert db.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
+    assert reads.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
+    assert reads.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
+    assert reads.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
 
 
 def test_engaged_users_count_every_stored_event_at_once_late_ones_too(conn):
     """user_engagement reads the rollups the drain keeps: no refresh, no watermark."""
     before = [row(NOW - dt.timedelta(minutes=m), user_id=u, duration=2.0) for m, u in ((30, "a"), (20, "a"), (10, "b"))]
     store(conn, before)
-    assert db.engaged_users(conn, 1, 10) == oracle_users(before, 10)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before, 10)
     later = [row(NOW - dt.timedelta(minutes=5), user_id="b", duration=4.0), row(NOW, user_id="c", duration=None)]
     late = [row(NOW - dt.timedelta(days=3), user_id="c", duration=1.0)]
     store(conn, later + late)
-    assert db.engaged_users(conn, 1, 10) == oracle_users(before + later + late, 10)
-    users, events, count = db.engaged_users(conn, 1, 10)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + later + late, 10)
+    users, events, count = reads.engaged_users(conn, 1, 10)
     assert (events, count) == (6, 3)
     assert [u[0] for u in users] == ["b", "a", "c"]  # 2 events each: most duration first
     assert users[2] == ("c", 2, 1.0, late[0]["timestamp"], later[1]["timestamp"])

@@ -10,7 +10,9 @@ import uuid
 import orjson
 import pytest
 
-from engine import db, drain, streams
+from engine import drain
+from engine.buffer import consumers
+from engine.db import writes
 from tests.conftest import ROOT, with_settings
 from tests.factories import make_event, make_events
 from tests.helpers import append_raw, entry_for, event_ids_in_db, pending_count, queue
@@ -98,7 +100,7 @@ def crash_in(monkeypatch, module, name, rclient, conn, keys, settings):
 
 def test_crash_between_commit_and_acknowledge_loses_and_duplicates_nothing(settings, rclient, conn, keys, monkeypatch):
     ids = queue(settings, make_events(300))
-    crash_in(monkeypatch, streams, "ack_and_delete", rclient, conn, keys, settings)
+    crash_in(monkeypatch, consumers, "ack_and_delete", rclient, conn, keys, settings)
     assert count(conn) == 300  # committed
     assert pending_count(rclient, keys) == 300  # but never acknowledged
 
@@ -110,12 +112,14 @@ def test_crash_between_commit_and_acknowledge_loses_and_duplicates_nothing(setti
 
 KILLED_DRAIN = """
 import datetime as dt, os, signal
-from engine import clients, config, db, drain, streams
+from engine import clients, config, drain
+from engine.buffer import consumers
+from engine.db import postgres
 settings = config.function_settings()
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-streams.ack_and_delete = die
-conn = db.connect(settings.database_url, application_name="doomed", statement_timeout_ms=30000, io_timeout_seconds=10)
+consumers.ack_and_delete = die
+conn = postgres.connect(settings.database_url, application_name="doomed", statement_timeout_ms=30000, io_timeout_seconds=10)
 drain.run_drain(clients.redis_client(settings), conn, clients.stream_keys(settings), settings, dt.datetime.now(dt.UTC))
 """
 
@@ -136,7 +140,7 @@ def test_drain_process_killed_after_commit_before_ack(settings, function_env, rc
 
 def test_drain_killed_before_commit_leaves_entries_for_the_next(settings, rclient, conn, keys, monkeypatch):
     ids = queue(settings, make_events(200))
-    crash_in(monkeypatch, db, "load_rows", rclient, conn, keys, settings)
+    crash_in(monkeypatch, writes, "load_rows", rclient, conn, keys, settings)
     assert count(conn) == 0
     assert pending_count(rclient, keys) == 200
     # Not yet idle long enough: a second drain leaves them to their (presumed live) owner.
@@ -229,8 +233,8 @@ def test_a_failed_load_leaves_the_batch_read_ahead_to_the_next_invocation(settin
             raise SimulatedCrash
         return real_load(conn_, rows)
 
-    real_load = db.load_rows
-    monkeypatch.setattr(db, "load_rows", fail_second)
+    real_load = writes.load_rows
+    monkeypatch.setattr(writes, "load_rows", fail_second)
     with pytest.raises(SimulatedCrash):
         run(rclient, conn, keys, settings, drain_batch_size=100)
     monkeypatch.undo()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from engine import db
+from engine.db import postgres
 from local.embedded import EmbeddedPostgres, EmbeddedRedis, socket_dir
 from tests.conftest import ROOT
 
@@ -52,7 +52,7 @@ def test_servers_left_by_a_killed_run_are_replaced(tmp_path):
     try:
         url = pg.start()
         redis_url = server.start()
-        conn = db.connect(url, application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
+        conn = postgres.connect(url, application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
         assert conn.run("SELECT 1") == [[1]]
         conn.close()
         client = redis.Redis.from_url(redis_url)
@@ -84,7 +84,7 @@ def test_data_and_stream_survive_a_restart(tmp_path):
     root = tmp_path / "keep"
     pg, server = EmbeddedPostgres(root), EmbeddedRedis(root, appendonly=True)
     try:
-        conn = db.connect(pg.start(), application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
+        conn = postgres.connect(pg.start(), application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
         conn.run("CREATE TABLE kept (x int)")
         conn.run("INSERT INTO kept VALUES (42)")
         conn.close()
@@ -95,7 +95,7 @@ def test_data_and_stream_survive_a_restart(tmp_path):
         pg.stop()
         server.stop()
     try:
-        conn = db.connect(pg.start(), application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
+        conn = postgres.connect(pg.start(), application_name="t", statement_timeout_ms=5000, io_timeout_seconds=5)
         assert conn.run("SELECT x FROM kept") == [[42]]
         conn.close()
         client = redis.Redis.from_url(server.start())

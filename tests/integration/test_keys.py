@@ -4,15 +4,17 @@ import datetime as dt
 
 import pytest
 
-from engine import apikeys, db, keycli, keyring
-from engine.errors import EngineError
+from engine import keycli, keyring
+from engine.core import apikeys
+from engine.core.errors import EngineError
+from engine.db import keystore
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime.now(dt.UTC)
 
 
 def ring(conn):
-    return keyring.KeyRing(lambda: db.active_api_keys(conn))
+    return keyring.KeyRing(lambda: keystore.active_api_keys(conn))
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,9 @@ import uuid
 import orjson
 import pytest
 
-from engine import copyfmt, db, metrics
+from engine import metrics
+from engine.core import copyfmt
+from engine.db import writes
 from tests import oracle
 from tests.conftest import with_settings
 
@@ -37,7 +39,7 @@ def store(conn, events: list[dict]) -> None:
             "properties": None,
         }
         lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
-    db.load_rows(conn, b"".join(lines))
+    writes.load_rows(conn, b"".join(lines))
 
 
 def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None, at=None):

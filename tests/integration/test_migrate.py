@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import db, migrate
+from engine.db import migrate, postgres
 
 pytestmark = pytest.mark.integration
 
@@ -14,20 +14,21 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def scratch_url(services):
     """An empty database for one test, dropped afterwards."""
-    target = db.parse_database_url(services.admin_url)
+    target = postgres.parse_database_url(services.admin_url)
     name = f"analytics_test_scratch_{secrets.token_hex(4)}"
-    admin = db.connect(target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
+    admin = postgres.connect(target, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30)
     admin.run(f'CREATE DATABASE "{name}"')
-    yield db.format_database_url(target.with_database(name))
+    yield postgres.format_database_url(target.with_database(name))
     admin.run(f'DROP DATABASE "{name}" WITH (FORCE)')
     admin.close()
 
 
 def tables(url):
-    conn = db.connect(url, application_name="t", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    conn = postgres.connect(url, application_name="t", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         return {
-            r[0] for r in conn.run("SELECT relname FROM pg_class WHERE relkind IN ('r','p','m','v') AND relnamespace = 'public'::regnamespace")
+            r[0]
+            for r in conn.run("SELECT relname FROM pg_class WHERE relkind IN ('r','p','m','v') AND relnamespace = 'public'::regnamespace")
         }
     finally:
         conn.close()

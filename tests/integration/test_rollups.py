@@ -8,8 +8,10 @@ import uuid
 import orjson
 import pytest
 
-from engine import aggregates, copyfmt, db, partitions, refresh
-from engine.constants import LOCK_PARTITIONS
+from engine import aggregates, refresh
+from engine.core import copyfmt, partitions
+from engine.core.constants import LOCK_PARTITIONS
+from engine.db import upkeep, writes
 from tests import rollup_check
 from tests.conftest import with_settings
 
@@ -66,7 +68,7 @@ def generated(seed: int, count: int) -> list[dict]:
 
 
 def link(conn, project_id: int, alias: str, target: str) -> None:
-    db.apply_identities(conn, [{"project_id": project_id, "links": [[alias, target]]}])
+    writes.apply_identities(conn, [{"project_id": project_id, "links": [[alias, target]]}])
 
 
 def load(conn, seed: int, count: int = 3000) -> list[dict]:
@@ -78,7 +80,7 @@ def load(conn, seed: int, count: int = 3000) -> list[dict]:
     for start in range(0, len(rows), 400):
         batch = rows[start : start + 400]
         resent = [dict(e, timestamp=moment(rng)) for e in rng.sample(stored, min(len(stored), 40))]
-        db.load_rows(conn, entries(batch + resent))
+        writes.load_rows(conn, entries(batch + resent))
         stored += batch
         if start == 800:
             link(conn, 1, "anon_1", "user_1")
@@ -101,9 +103,9 @@ def test_every_rollup_number_equals_the_oracle(conn, settings, seed):
 
 def test_a_replayed_batch_adds_nothing(conn, settings):
     rows = generated(7, 500)
-    assert db.load_rows(conn, entries(rows)) == 500
+    assert writes.load_rows(conn, entries(rows)) == 500
     before = conn.run("SELECT * FROM rollup_totals ORDER BY project_id")
-    assert db.load_rows(conn, entries(rows)) == 0
+    assert writes.load_rows(conn, entries(rows)) == 0
     assert conn.run("SELECT * FROM rollup_totals ORDER BY project_id") == before
     rollup_check.check(conn, NOW, PROJECTS, settings)
 
@@ -113,8 +115,12 @@ def test_verify_reports_a_corrupted_row_and_fix_rewrites_it(conn, settings):
     said = []
     assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 0
     assert said == ["the rollups match the raw events"]
-    conn.run("UPDATE rollup_minutes SET events = events + 5 WHERE minute = (SELECT max(minute) FROM rollup_minutes WHERE project_id = 1) AND project_id = 1")
-    conn.run("DELETE FROM rollup_element_users WHERE (project_id, user_id, element) IN (SELECT project_id, user_id, element FROM rollup_element_users LIMIT 1)")
+    conn.run(
+        "UPDATE rollup_minutes SET events = events + 5 WHERE minute = (SELECT max(minute) FROM rollup_minutes WHERE project_id = 1) AND project_id = 1"
+    )
+    conn.run(
+        "DELETE FROM rollup_element_users WHERE (project_id, user_id, element) IN (SELECT project_id, user_id, element FROM rollup_element_users LIMIT 1)"
+    )
     said.clear()
     assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 2
     assert said[0].startswith("rollup_minutes: 1 recomputed rows not stored as such, 1 stored rows not recomputed")
@@ -132,8 +138,8 @@ def test_retention_drops_raw_partitions_and_all_time_figures_stay(conn, settings
     old = [dict(e, timestamp=NOW - dt.timedelta(days=20, minutes=i)) for i, e in enumerate(generated(11, 300))]
     recent = generated(12, 700)
     days = {e["timestamp"].date() for e in old + recent}
-    db.create_partitions(conn, [partitions.create_statement(d) for d in sorted(days)], LOCK_PARTITIONS)
-    db.load_rows(conn, entries(old + recent))
+    upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in sorted(days)], LOCK_PARTITIONS)
+    writes.load_rows(conn, entries(old + recent))
     before = {p: rollup_check.all_time_figures(conn, p, NOW, settings) for p in PROJECTS}
     result = refresh.run_refresh(conn, with_settings(settings, retention_days=10), NOW)
     assert result["partitions"]["dropped"], "the old day's partition went"

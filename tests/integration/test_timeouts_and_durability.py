@@ -9,9 +9,12 @@ import time
 import pytest
 import redis
 
-from engine import clients, db, durability, ingest, streams
-from engine.errors import ServiceUnavailable
-from engine.validation import check_batch
+from engine import clients, ingest
+from engine.buffer.facts import server_facts
+from engine.core import durability
+from engine.core.errors import ServiceUnavailable
+from engine.core.pipeline import check_batch
+from engine.db import postgres, queries
 from tests.factories import make_event
 
 pytestmark = pytest.mark.integration
@@ -46,8 +49,8 @@ def silent_server():
 
 def test_postgres_that_never_answers_times_out(silent_server):
     started = time.monotonic()
-    with pytest.raises((db.InterfaceError, OSError)):
-        db.connect(
+    with pytest.raises((postgres.InterfaceError, OSError)):
+        postgres.connect(
             f"postgresql://postgres@127.0.0.1:{silent_server}/x", application_name="t", statement_timeout_ms=100, io_timeout_seconds=0.5
         )
     # the socket timeout is the statement timeout plus 5 s of grace, so a slow query is not a dead server
@@ -64,7 +67,7 @@ def test_redis_that_never_answers_times_out(silent_server):
 
 
 def facts(settings):
-    return streams.server_facts(clients.redis_client(settings))
+    return server_facts(clients.redis_client(settings))
 
 
 def test_policy_on_this_redis(settings):
@@ -72,21 +75,21 @@ def test_policy_on_this_redis(settings):
     strict = dataclasses.replace(settings, durability="strict")
     production = dataclasses.replace(settings, env="production")
     if found.waitaof or found.appendfsync == "always":
-        assert durability.refusal(found, strict) is None
+        assert durability.refusal(found, strict.durability, strict.env) is None
     else:
-        assert durability.refusal(found, strict).startswith(
+        assert durability.refusal(found, strict.durability, strict.env).startswith(
             "ANALYTICS_DURABILITY=strict needs Redis >= 7.2 (WAITAOF) or appendfsync always"
         )
     if found.persistent is False:
-        assert durability.refusal(found, production).startswith("Redis keeps nothing on disk")
+        assert durability.refusal(found, production.durability, production.env).startswith("Redis keeps nothing on disk")
     else:
-        assert durability.refusal(found, production) is None
+        assert durability.refusal(found, production.durability, production.env) is None
 
 
 def test_ingest_refuses_when_the_policy_does(settings, rclient, keys):
     found = facts(settings)
     strict = dataclasses.replace(settings, durability="strict")
-    if durability.refusal(found, strict) is None:
+    if durability.refusal(found, strict.durability, strict.env) is None:
         pytest.skip(f"this Redis ({found.version}, appendfsync {found.appendfsync}) satisfies strict durability")
     now = dt.datetime.now(dt.UTC)
     clients.reset()
@@ -96,17 +99,8 @@ def test_ingest_refuses_when_the_policy_does(settings, rclient, keys):
     assert rclient.xlen(keys.stream) == 0  # nothing half-done
 
 
-@pytest.mark.parametrize(
-    ("used", "maxmemory", "full"),
-    [(90, 100, True), (84, 100, False), (10**9, 0, False), (10**9, None, False)],
-)
-def test_memory_backpressure_rule(used, maxmemory, full):
-    found = streams.ServerFacts("7.0.0", used, maxmemory, True, "everysec", False, False)
-    assert durability.memory_full(found, 0.85) is full
-
-
 def test_every_connection_is_utc_bounded_and_without_jit(settings):
-    conn = db.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=4321, io_timeout_seconds=5)
+    conn = postgres.connect(settings.database_url, application_name="analytics-tests", statement_timeout_ms=4321, io_timeout_seconds=5)
     try:
         assert conn.run("SELECT current_setting('TimeZone'), current_setting('statement_timeout'), current_setting('jit')")[0] == [
             "UTC",
@@ -118,11 +112,11 @@ def test_every_connection_is_utc_bounded_and_without_jit(settings):
 
 
 def test_a_prepared_statement_is_made_once_per_connection_and_again_after_a_failure(conn):
-    db.run_prepared(conn, "metrics_all_time", project_id=1)
-    first = db._PREPARED[conn]["metrics_all_time"]
-    db.run_prepared(conn, "metrics_all_time", project_id=1)
-    assert db._PREPARED[conn]["metrics_all_time"] is first
-    with pytest.raises(db.DatabaseError):
-        db.run_prepared(conn, "metrics_all_time", project_id="not a number")
-    assert "metrics_all_time" not in db._PREPARED[conn]
-    assert db.run_prepared(conn, "metrics_all_time", project_id=1) == [[0, 0]]
+    queries.run_prepared(conn, "metrics_all_time", project_id=1)
+    first = queries.prepared(conn)["metrics_all_time"]
+    queries.run_prepared(conn, "metrics_all_time", project_id=1)
+    assert queries.prepared(conn)["metrics_all_time"] is first
+    with pytest.raises(postgres.DatabaseError):
+        queries.run_prepared(conn, "metrics_all_time", project_id="not a number")
+    assert "metrics_all_time" not in queries.prepared(conn)
+    assert queries.run_prepared(conn, "metrics_all_time", project_id=1) == [[0, 0]]

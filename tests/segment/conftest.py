@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import db
+from engine.db import postgres
 from tests.e2e.stack import RunningStack, free_port_block
 
 NODE_DIR = Path(__file__).with_name("node")
@@ -25,7 +25,7 @@ def sdk_stack(tmp_path_factory):
 
 
 def rows(stack: RunningStack, sql: str, **params):
-    conn = db.connect(stack.database_url, application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    conn = postgres.connect(stack.database_url, application_name="tests", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         return conn.run(sql, **params)
     finally:

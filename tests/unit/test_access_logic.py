@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from engine import apikeys, auth, clientip, ratelimit
+from engine.buffer import ratelimit
 from engine.config import Settings
-from engine.errors import ServiceUnavailable, Unauthorized
+from engine.core import apikeys, auth, clientip
+from engine.core.errors import ServiceUnavailable, Unauthorized
 from engine.keyring import KeyRing, KeysUnavailable
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -94,17 +95,17 @@ def test_auth_uses_the_lookup_and_never_401s_when_keys_cannot_be_checked():
         lookups.append(kind)
         return 7 if key_hash == apikeys.key_hash("wk_other") else None
 
-    assert auth.project_for_write_key(S, {"X-Write-Key": "wk_other"}, {}, lookup) == 7
-    assert auth.project_for_write_key(S, {"X-Write-Key": "w" * 16}, {}, lookup) == 1  # configured: no lookup
+    assert auth.project_for_write_key(S.write_key, {"X-Write-Key": "wk_other"}, {}, lookup) == 7
+    assert auth.project_for_write_key(S.write_key, {"X-Write-Key": "w" * 16}, {}, lookup) == 1  # configured: no lookup
     assert lookups == ["write"]
     with pytest.raises(Unauthorized):
-        auth.project_for_read_key(S, {"Authorization": "Bearer rk_unknown"}, lookup)
+        auth.project_for_read_key(S.read_key, {"Authorization": "Bearer rk_unknown"}, lookup)
 
     def broken(key_hash, kind):
         raise KeysUnavailable("down")
 
     with pytest.raises(ServiceUnavailable):
-        auth.project_for_write_key(S, {"X-Write-Key": "wk_other"}, {}, broken)
+        auth.project_for_write_key(S.write_key, {"X-Write-Key": "wk_other"}, {}, broken)
 
 
 @pytest.mark.parametrize(

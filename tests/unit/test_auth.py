@@ -2,9 +2,9 @@ import base64
 
 import pytest
 
-from engine import auth
 from engine.config import Settings
-from engine.errors import Unauthorized
+from engine.core import auth
+from engine.core.errors import Unauthorized
 
 S = Settings(write_key="w" * 16, read_key="r" * 16, task_token="t" * 16)
 
@@ -18,7 +18,7 @@ def basic(user, password=""):
     [({"X-Write-Key": "w" * 16}, {}), (basic("w" * 16), {}), ({}, {"key": "w" * 16})],
 )
 def test_write_key_ways(headers, args):
-    assert auth.project_for_write_key(S, headers, args) == 1
+    assert auth.project_for_write_key(S.write_key, headers, args) == 1
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_write_key_ways(headers, args):
 )
 def test_write_key_refused(headers, args, message):
     with pytest.raises(Unauthorized) as caught:
-        auth.project_for_write_key(S, headers, args)
+        auth.project_for_write_key(S.write_key, headers, args)
     assert caught.value.message.startswith(message)
 
 
@@ -49,10 +49,10 @@ def test_write_key_refused(headers, args, message):
 )
 def test_read_key(headers, ok):
     if ok:
-        assert auth.project_for_read_key(S, headers) == 1
+        assert auth.project_for_read_key(S.read_key, headers) == 1
     else:
         with pytest.raises(Unauthorized) as caught:
-            auth.project_for_read_key(S, headers)
+            auth.project_for_read_key(S.read_key, headers)
         assert caught.value.headers == {"WWW-Authenticate": 'Bearer realm="analytics"'}
 
 
@@ -60,12 +60,12 @@ def test_read_key(headers, ok):
 def test_task_token(token, ok):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if ok:
-        assert auth.require_task_token(S, headers) is None
+        assert auth.require_task_token(S.task_token, headers) is None
     else:
         with pytest.raises(Unauthorized):
-            auth.require_task_token(S, headers)
+            auth.require_task_token(S.task_token, headers)
 
 
 def test_unset_keys_open_nothing():
     with pytest.raises(Unauthorized):
-        auth.project_for_write_key(Settings(), {"X-Write-Key": ""}, {})
+        auth.project_for_write_key(None, {"X-Write-Key": ""}, {})

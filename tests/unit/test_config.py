@@ -1,7 +1,7 @@
 import pytest
 
 from engine.config import Settings, load_settings
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 BASE = {
     "ANALYTICS_DATABASE_URL": "postgresql://u:p@db:5432/analytics",
@@ -63,7 +63,7 @@ def test_require_names_missing_variables():
     ],
 )
 def test_database_urls(url, expected):
-    from engine.db import parse_database_url
+    from engine.db.postgres import parse_database_url
 
     t = parse_database_url(url)
     assert (t.user, t.password, t.database, t.host, t.port, t.unix_sock, t.sslmode) == expected
@@ -71,14 +71,14 @@ def test_database_urls(url, expected):
 
 @pytest.mark.parametrize(("sslmode", "context"), [("disable", False), ("prefer", None), ("require", True)])
 def test_sslmode_maps_to_pg8000(sslmode, context):
-    from engine.db import parse_database_url
+    from engine.db.postgres import parse_database_url
 
     assert parse_database_url(f"postgresql://u@h/d?sslmode={sslmode}").ssl_context() is context
     assert parse_database_url(f"postgresql://u@/d?host=/run&sslmode={sslmode}").ssl_context() is False
 
 
 def test_unknown_sslmode_is_refused():
-    from engine.db import parse_database_url
+    from engine.db.postgres import parse_database_url
 
     with pytest.raises(ConfigError, match="sslmode must be one of"):
         parse_database_url("postgresql://u@h/d?sslmode=maybe")

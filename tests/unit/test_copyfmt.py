@@ -3,7 +3,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from engine.copyfmt import EntryError, copy_line, decode_entry, event_day
+from engine.core.copyfmt import EntryError, copy_line, decode_entry, event_day
 
 GOOD = {
     "v": 1,

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from engine import metric_logic
+from engine.core import metric_logic
 
 NOW = dt.datetime(2026, 5, 10, 15, 7, 42, 123456, tzinfo=dt.UTC)
 

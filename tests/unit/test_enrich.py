@@ -4,7 +4,7 @@ import uuid
 import orjson
 import pytest
 
-from engine.enrich import build_entry, correct_time, new_event_id, time_problem
+from engine.core.enrich import build_entry, correct_time, new_event_id, time_problem
 
 T = dt.datetime(2026, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
 S = dt.timedelta(seconds=1)

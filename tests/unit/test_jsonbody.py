@@ -1,7 +1,7 @@
 import pytest
 
-from engine.errors import InvalidJson
-from engine.jsonbody import parse_json, unsafe_values
+from engine.core.errors import InvalidJson
+from engine.core.jsonbody import parse_json, unsafe_values
 
 
 @pytest.mark.parametrize(

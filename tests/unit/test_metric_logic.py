@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from engine import metric_logic
+from engine.core import metric_logic
 
 NOW = dt.datetime(2026, 5, 10, 15, 0, tzinfo=dt.UTC)
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from engine import partitions
+from engine.core import partitions
 
 NOW = dt.datetime(2026, 5, 10, 15, 0, tzinfo=dt.UTC)
 D = dt.date

@@ -5,9 +5,9 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.enrich import correct_time
-from engine.jsonbody import unsafe_values
-from engine.validation import check_event
+from engine.core.enrich import correct_time
+from engine.core.jsonbody import unsafe_values
+from engine.core.pipeline import check_event
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 moments = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC))

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from engine.schemas import EVENT_SCHEMA, quick_load
-from engine.segment import MESSAGE_SCHEMA
+from engine.core.schemas import EVENT_SCHEMA, quick_load
+from engine.core.segment import MESSAGE_SCHEMA
 
 values = st.one_of(
     st.none(),

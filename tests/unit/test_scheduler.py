@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from engine.config import Settings
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from scheduler.__main__ import build
 from scheduler.jobs import BACKOFF_CAP_SECONDS, Backoff, Job, call, job_table
 

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from engine import segment
+from engine.core import segment
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -108,7 +108,7 @@ def test_numbers_as_ids_are_strings():
         (
             {"userId": "u", "event": "e", "properties": {"blob": "x" * 40000}},
             "track",
-            {"_schema": ["the message is larger than 32768 bytes as JSON"]},
+            {"_schema": ["the message is 40051 bytes as JSON; the limit is 32768 bytes"]},
         ),
     ],
 )

@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 
-from engine.errors import BadRequest, PayloadTooLarge
-from engine.validation import check_batch, check_event, split_batch
+from engine.core.errors import BadRequest, PayloadTooLarge
+from engine.core.pipeline import check_batch, check_event, split_batch
 from tests.factories import SEED_EVENT
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

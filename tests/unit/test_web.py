@@ -4,7 +4,7 @@ import flask
 import pytest
 
 from engine import web
-from engine.errors import PayloadTooLarge, UnsupportedMediaType
+from engine.core.errors import PayloadTooLarge, UnsupportedMediaType
 
 app = flask.Flask(__name__)
 

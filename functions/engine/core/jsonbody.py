@@ -13,8 +13,8 @@ import math
 import re
 from typing import Any
 
-from engine import constants as c
-from engine.errors import InvalidJson
+from engine.core import constants as c
+from engine.core.errors import InvalidJson
 
 # Characters PostgreSQL's text and jsonb refuse: NUL, and UTF-16 surrogates that JSON
 # escapes can smuggle in as "\ud800" and that no valid UTF-8 string can hold.

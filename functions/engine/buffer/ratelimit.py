@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import redis
 
-from engine import constants as c
-from engine.config import Settings
-from engine.streams import Keys
+from engine.buffer.keys import Keys
+from engine.core import constants as c
 
 _salts: dict[tuple[str, str], bytes] = {}
 
@@ -63,12 +62,15 @@ def address_tag(salt: bytes, address: str) -> str:
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def buckets_for(settings: Settings, client: redis.Redis, keys: Keys, write_key_hash: bytes, address: str, now: dt.datetime) -> Buckets:
+def buckets_for(
+    key_rate: int, ip_rate: int, client: redis.Redis, keys: Keys, write_key_hash: bytes, address: str, now: dt.datetime
+) -> Buckets:
+    """The buckets of one request at these limits (events/s; 0 is no limit)."""
     tag = keys.state.rsplit(":", 1)[0]
-    ip_tag = address_tag(daily_salt(client, keys, now.date()), address) if settings.ip_rate_limit else "off"
+    ip_tag = address_tag(daily_salt(client, keys, now.date()), address) if ip_rate else "off"
     return Buckets(
         key_bucket=f"{tag}:{c.RATE_SUFFIX}:key:{write_key_hash.hex()[:24]}",
-        key_rate=settings.key_rate_limit,
+        key_rate=key_rate,
         ip_bucket=f"{tag}:{c.RATE_SUFFIX}:ip:{ip_tag}",
-        ip_rate=settings.ip_rate_limit,
+        ip_rate=ip_rate,
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import orjson
 
-from engine import constants as c
+from engine.core import constants as c
 
 _REQUIRED = ("event_id", "project_id", "user_id", "action", "timestamp", "received_at")
 OPERATIONS = ("identify", "group", "alias")

@@ -8,7 +8,7 @@ import uuid
 import orjson
 import uuid6
 
-from engine import constants as c
+from engine.core import constants as c
 
 
 def new_event_id() -> uuid.UUID:

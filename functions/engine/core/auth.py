@@ -12,10 +12,9 @@ import binascii
 import hmac
 from collections.abc import Callable, Mapping
 
-from engine import constants as c
-from engine.apikeys import key_hash
-from engine.config import Settings
-from engine.errors import ServiceUnavailable, Unauthorized
+from engine.core import constants as c
+from engine.core.apikeys import key_hash
+from engine.core.errors import ServiceUnavailable, Unauthorized
 
 Lookup = Callable[[bytes, str], "int | None"]
 
@@ -69,28 +68,30 @@ def _project(presented: str | None, configured: str | None, kind: str, lookup: L
     try:
         return lookup(key_hash(presented), kind)
     except Exception as exc:  # the key store cannot answer: never a 401 for a key that may be valid
-        raise ServiceUnavailable("keys cannot be checked right now; retry later", headers={"Retry-After": "5"}) from exc
+        raise ServiceUnavailable(
+            "keys cannot be checked right now; retry later", headers={"Retry-After": str(c.RETRY_AFTER_SECONDS)}
+        ) from exc
 
 
-def project_for_write_key(settings: Settings, headers: Mapping[str, str], args: Mapping[str, str], lookup: Lookup | None = None) -> int:
+def project_for_write_key(configured: str | None, headers: Mapping[str, str], args: Mapping[str, str], lookup: Lookup | None = None) -> int:
     """The project a write key opens, or Unauthorized."""
     presented = presented_write_key(headers, args)
-    project = _project(presented, settings.write_key, "write", lookup)
+    project = _project(presented, configured, "write", lookup)
     if project is not None:
         return project
     raise _refuse(presented, "write key", WRITE_KEY_HOW, bearer=False)
 
 
-def project_for_read_key(settings: Settings, headers: Mapping[str, str], lookup: Lookup | None = None) -> int:
+def project_for_read_key(configured: str | None, headers: Mapping[str, str], lookup: Lookup | None = None) -> int:
     """The project a read key opens (metrics are scoped to it), or Unauthorized."""
     presented = _bearer(headers)
-    project = _project(presented, settings.read_key, "read", lookup)
+    project = _project(presented, configured, "read", lookup)
     if project is not None:
         return project
     raise _refuse(presented, "read key", READ_KEY_HOW, bearer=True)
 
 
-def require_task_token(settings: Settings, headers: Mapping[str, str]) -> None:
+def require_task_token(configured: str | None, headers: Mapping[str, str]) -> None:
     presented = _bearer(headers)
-    if not _same(presented, settings.task_token):
+    if not _same(presented, configured):
         raise _refuse(presented, "task token", TASK_TOKEN_HOW, bearer=True)

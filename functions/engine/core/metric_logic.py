@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-
 MINUTE = dt.timedelta(minutes=1)
 
 

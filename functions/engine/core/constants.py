@@ -39,7 +39,8 @@ DEFAULT_IO_TIMEOUT_SECONDS = 10.0
 # Backpressure: ingest answers 503 + Retry-After past these, instead of letting Redis fill.
 DEFAULT_MAX_BACKLOG = 2_000_000
 DEFAULT_MAX_REDIS_MEMORY_RATIO = 0.85
-BACKPRESSURE_RETRY_AFTER_SECONDS = 5
+# Every 503 (backpressure, a store down, keys not checkable) asks clients to retry after this.
+RETRY_AFTER_SECONDS = 5
 # How often a process re-reads Redis's memory and persistence settings.
 REDIS_FACTS_TTL_SECONDS = 1.0
 # Durability modes (ANALYTICS_DURABILITY): "everysec" trusts the server's AOF policy (up to

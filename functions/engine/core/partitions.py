@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from engine.constants import PARTITION_DAYS_BACK
+from engine.core.constants import PARTITION_DAYS_BACK
 
 _NAME = re.compile(r"^events_p(\d{4})(\d{2})(\d{2})$")
 

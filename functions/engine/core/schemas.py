@@ -6,7 +6,7 @@ import datetime as dt
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from engine import constants as c
+from engine.core import constants as c
 
 
 class JsonNumber(fields.Float):

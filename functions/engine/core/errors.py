@@ -1,4 +1,4 @@
-"""One exception tree; `web` turns any AppError into the JSON error shape of CONTRACT.md."""
+"""One exception tree; `web` turns any AppError into the JSON error shape (README, "API")."""
 
 from __future__ import annotations
 

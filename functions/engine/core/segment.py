@@ -1,5 +1,8 @@
 """Pure: messages of Segment's HTTP Tracking API, as events and identity operations. No I/O.
 
+Each message runs the same event pipeline as the seed's API (engine.core.pipeline); what is
+Segment's own is only its schema, which ids and clocks it carries, and the mapping below.
+
 - track / page / screen become events: action = the event name, "page" or "screen";
   element = properties.element, else properties.category (track), the page's name or path
   (page), or the screen's name (screen), cut to 100 characters (the whole value stays in
@@ -15,18 +18,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from engine import constants as c
-from engine.enrich import correct_time, time_problem
-from engine.jsonbody import unsafe_values
-from engine.schemas import NO_NUL, NUL_MESSAGE, JsonObject, _check_properties, quick_load
+from engine.core import constants as c
+from engine.core.pipeline import Intake, run_steps
+from engine.core.schemas import NO_NUL, NUL_MESSAGE, JsonObject, _check_properties
 
 TYPES = ("track", "page", "screen", "identify", "group", "alias")
 SHORT_PATHS = {"t": "track", "p": "page", "s": "screen", "i": "identify", "g": "group", "a": "alias"}
@@ -126,18 +126,6 @@ def duration_of(message: dict) -> float | None:
     return None
 
 
-def _clean(message: dict) -> bool:
-    """orjson could write it (no lone surrogate, no integer past 64 bits) and it holds no NUL."""
-    try:
-        return b"\\u0000" not in orjson.dumps(message)
-    except (orjson.JSONEncodeError, TypeError):
-        return False
-
-
-def _size(message: dict) -> int:
-    return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
-
-
 def map_message(
     raw: Any,
     index: int,
@@ -148,44 +136,24 @@ def map_message(
     project_id: int,
     retention_days: int,
 ) -> Mapped:
-    """Validate one message and say what it becomes; bad input is reported, never raised."""
+    """Run one message through the event pipeline and say what it becomes; bad input is reported, never raised."""
     mapped = Mapped(index)
-    if not isinstance(raw, dict):
-        mapped.errors = {"_schema": ["a message must be a JSON object"]}
-        return mapped
-    if _size(raw) > c.MAX_EVENT_BYTES:
-        mapped.errors = {"_schema": [f"the message is larger than {c.MAX_EVENT_BYTES} bytes as JSON"]}
-        return mapped
-    message = quick_load(MESSAGE_SCHEMA, raw) if _clean(raw) else None
-    if message is None:  # the slow path, which also says exactly what is wrong
-        unsafe = unsafe_values(raw)
-        try:
-            message = MESSAGE_SCHEMA.load(raw)
-        except ValidationError as exc:
-            mapped.errors = {**exc.messages, **unsafe}
-            return mapped
-        if unsafe:
-            mapped.errors = unsafe
-            return mapped
-    kind = kind_from_path or message.get("type")
-    errors = _required(kind, message)
-    if errors:
-        mapped.errors = errors
-        return mapped
 
-    client_time = message.get("originalTimestamp") or message.get("timestamp")
-    sent_at = message.get("sentAt") or batch.get("sentAt")
-    try:
-        client_time = client_time.astimezone(dt.UTC) if client_time else None
-        sent_at = sent_at.astimezone(dt.UTC) if sent_at else None
-    except OverflowError:
-        mapped.errors = {"timestamp": ["is out of range once moved to UTC"]}
+    def required(message: dict) -> dict:
+        return _required(kind_from_path or message.get("type"), message)
+
+    def clocks(message: dict):
+        # Segment's rule: the client's originalTimestamp (or timestamp) and the message's (or batch's) sentAt.
+        client_time = message.get("originalTimestamp") or message.get("timestamp")
+        return ("timestamp", client_time), ("timestamp", message.get("sentAt") or batch.get("sentAt"))
+
+    draft = run_steps(raw, index, Intake("message", MESSAGE_SCHEMA, clocks, received_at, retention_days, required=required))
+    if draft.errors is not None:
+        mapped.errors = draft.errors
         return mapped
-    moment = correct_time(client_time, sent_at, received_at)
-    problem = time_problem(moment, received_at, retention_days)
-    if problem:
-        mapped.errors = {"timestamp": [problem]}
-        return mapped
+    message, moment = draft.fields, draft.moment
+    kind = kind_from_path or message.get("type")
+    client_time, sent_at = draft.client_time, draft.sent_at
 
     user = message.get("userId") or message.get("anonymousId")
     anonymous = message.get("anonymousId")

@@ -1,6 +1,6 @@
 """The rollup tables' upkeep in PostgreSQL: backfill chunks, retention, and recomputing them.
 
-The drain keeps the rollups itself (db.load_rows); what is here runs beside it: the backfill
+The drain keeps the rollups itself (writes.load_rows); what is here runs beside it: the backfill
 of events stored before sql/009_rollups.sql, the deletion of old per-minute rows, and the
 recomputation behind `make verify-aggregates`. The lock protocol is in sql/009_rollups.sql.
 """
@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from engine import db
-from engine.constants import LOCK_ROLLUP_BACKFILL
+from engine.core.constants import LOCK_ROLLUP_BACKFILL
+from engine.db.postgres import transaction
+from engine.db.writes import apply_rollups, ensure_staging
 
 # The per-minute tables (checked from the oldest retained raw minute on) and the all-time
-# ones (checked only while no raw event has been dropped), each with its key columns.
-MINUTE_TABLES = {
-    "rollup_minutes": ("project_id", "minute"),
-    "rollup_minute_users": ("project_id", "minute", "user_id", "element"),
-    "rollup_minute_elements": ("project_id", "minute", "element"),
-}
-ALL_TIME_TABLES = {
-    "rollup_totals": ("project_id",),
-    "rollup_users": ("project_id", "user_id"),
-    "rollup_elements": ("project_id", "element"),
-    "rollup_heatmap": ("project_id", "weekday", "hour"),
-    "rollup_user_sessions": ("project_id", "user_id", "session_id"),
-    "rollup_element_users": ("project_id", "user_id", "element"),
-}
+# ones (checked only while no raw event has been dropped).
+MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
+ALL_TIME_TABLES = (
+    "rollup_totals",
+    "rollup_users",
+    "rollup_elements",
+    "rollup_heatmap",
+    "rollup_user_sessions",
+    "rollup_element_users",
+)
 
 _BATCH_FROM_EVENTS = """
 INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id)
@@ -69,8 +66,8 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
     Under the exclusive lock no drain is between reading counted_from and committing, so the
     rows this chunk reads are exactly those no drain counted (sql/009_rollups.sql).
     """
-    db.ensure_staging(conn)
-    with db.transaction(conn):
+    ensure_staging(conn)
+    with transaction(conn):
         conn.run("SELECT pg_advisory_xact_lock(:key)", key=LOCK_ROLLUP_BACKFILL)
         rows = conn.run("SELECT counted_from FROM rollup_backfill WHERE project_id = :p", p=project_id)
         if not rows:
@@ -80,7 +77,7 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
         conn.run(_BATCH_FROM_EVENTS, project_id=project_id, low=low or "-infinity", high=high)
         events = max(conn.row_count, 0)
         if events:
-            db.apply_rollups(conn)
+            apply_rollups(conn)
         if low is None:
             conn.run("DELETE FROM rollup_backfill WHERE project_id = :p", p=project_id)
         else:
@@ -91,7 +88,7 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
 def delete_old_minutes(conn, cutoff) -> int:
     """Delete per-minute rollup rows before cutoff (their own retention); rows deleted."""
     deleted = 0
-    with db.transaction(conn):
+    with transaction(conn):
         for table in MINUTE_TABLES:
             conn.run(f"DELETE FROM {table} WHERE minute < CAST(:cutoff AS timestamptz)", cutoff=cutoff)
             deleted += max(conn.row_count, 0)
@@ -130,36 +127,36 @@ def _scope(table: str, since) -> tuple[str, dict]:
 def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], object]:
     """Recompute every rollup from the retained raw events, compare; (differences, skipped tables, kept_from).
 
-    Runs in the caller's transaction, under the exclusive backfill lock: temporary tables of the same names shadow the rollups for this session only, so the
-    drain's own statements (db.apply_rollups, parsed afresh) fill them. The caller commits or
-    rolls back; either way the temporary tables go at the end of the transaction.
+    Runs in the caller's transaction, under the exclusive backfill lock: temporary tables of the
+    same names shadow the rollups for this session only, so the drain's own statements
+    (writes.apply_rollups, parsed afresh) fill them. The caller commits or rolls back; either
+    way the temporary tables go at the end of the transaction.
     """
     conn.run("SELECT pg_advisory_xact_lock(:key)", key=LOCK_ROLLUP_BACKFILL)
     schema = conn.run("SELECT current_schema()")[0][0]
     kept_from = raw_kept_from(conn)
     since = max((t for t in (kept_from, minute_cutoff) if t is not None), default=None)
-    tables = dict(MINUTE_TABLES) | ({} if kept_from is not None else ALL_TIME_TABLES)
-    for table in tables:
+    tables = MINUTE_TABLES + (() if kept_from is not None else ALL_TIME_TABLES)
+    for table in MINUTE_TABLES + ALL_TIME_TABLES:  # apply_rollups writes to each; `tables` are compared
         conn.run(f'CREATE TEMP TABLE {table} (LIKE "{schema}".{table} INCLUDING ALL) ON COMMIT DROP')
-    for table in ALL_TIME_TABLES.keys() - tables.keys():  # written to by apply_rollups, not compared
-        conn.run(f'CREATE TEMP TABLE {table} (LIKE "{schema}".{table} INCLUDING ALL) ON COMMIT DROP')
-    db.ensure_staging(conn)
+    ensure_staging(conn)
     conn.run(
         'INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id) '
         'SELECT project_id, user_id, element, duration, "timestamp", session_id FROM events'
     )
-    db.apply_rollups(conn, prepared=False)  # into the temporary tables, resolved afresh
+    apply_rollups(conn, prepared=False)  # into the temporary tables, resolved afresh
     differences = []
-    for table, key in tables.items():
+    for table in tables:
         where, params = _scope(table, since)
         real = f'(SELECT * FROM "{schema}".{table} {where})'
         fresh = f"(SELECT * FROM pg_temp.{table} {where})"
         missing = conn.run(f"SELECT * FROM {fresh} f EXCEPT SELECT * FROM {real} r", **params)
         extra = conn.run(f"SELECT * FROM {real} r EXCEPT SELECT * FROM {fresh} f", **params)
         if missing or extra:
-            order = sorted([("recomputed", row) for row in missing] + [("stored", row) for row in extra], key=lambda x: str(x[1]))
-            differences.append(Difference(table, where and f"minute >= {since.isoformat()}", len(missing), len(extra), order[:10]))
-    skipped = sorted(ALL_TIME_TABLES.keys() - tables.keys())
+            sample = sorted([("recomputed", row) for row in missing] + [("stored", row) for row in extra], key=lambda x: str(x[1]))
+            scope = f"minute >= {since.isoformat()}" if where else ""
+            differences.append(Difference(table, scope, len(missing), len(extra), sample[:10]))
+    skipped = sorted(set(ALL_TIME_TABLES) - set(tables))
     return differences, skipped, kept_from
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from engine.schemas import EventSchema
+from engine.core.schemas import EventSchema
 
 
 class ErrorBodySchema(Schema):

@@ -8,23 +8,41 @@ always, or WAITAOF (Redis >= 7.2, used in "strict" mode), loses none.
 
 from __future__ import annotations
 
-from engine.config import Settings
-from engine.streams import ServerFacts
+from dataclasses import dataclass
 
 
-def refusal(facts: ServerFacts, settings: Settings) -> str | None:
+@dataclass(frozen=True)
+class ServerFacts:
+    """What this Redis keeps on disk and how full it is (None where CONFIG is not allowed)."""
+
+    version: str
+    used_memory: int
+    maxmemory: int | None
+    appendonly: bool | None
+    appendfsync: str | None
+    rdb_snapshots: bool | None
+    waitaof: bool
+
+    @property
+    def persistent(self) -> bool | None:
+        if self.appendonly is None:
+            return None
+        return bool(self.appendonly or self.rdb_snapshots)
+
+
+def refusal(facts: ServerFacts, mode: str, env: str) -> str | None:
     """Why ingest must refuse every event on this server, or None."""
-    if settings.durability == "strict" and not facts.waitaof and facts.appendfsync != "always":
+    if mode == "strict" and not facts.waitaof and facts.appendfsync != "always":
         return (
             f"ANALYTICS_DURABILITY=strict needs Redis >= 7.2 (WAITAOF) or appendfsync always; "
             f"this Redis {facts.version} has appendfsync {facts.appendfsync or 'unknown'}"
         )
-    if settings.env == "production" and facts.persistent is False:
+    if env == "production" and facts.persistent is False:
         return "Redis keeps nothing on disk (appendonly no, no save points); refusing events that a restart would lose"
     return None
 
 
-def warning(facts: ServerFacts, settings: Settings) -> str | None:
+def warning(facts: ServerFacts) -> str | None:
     """What to warn about loudly (outside production, or when the settings cannot be read)."""
     if facts.persistent is False:
         return "Redis keeps nothing on disk: every event not yet drained is lost if Redis restarts (development only)"
@@ -38,8 +56,8 @@ def memory_full(facts: ServerFacts, ratio: float) -> bool:
     return bool(facts.maxmemory) and facts.used_memory >= ratio * facts.maxmemory
 
 
-def fsync_timeout_ms(facts: ServerFacts, settings: Settings, timeout_ms: int) -> int | None:
+def fsync_timeout_ms(facts: ServerFacts, mode: str, timeout_ms: int) -> int | None:
     """The WAITAOF timeout to use on each append, or None when the server's policy suffices."""
-    if settings.durability == "strict" and facts.waitaof and facts.appendfsync != "always":
+    if mode == "strict" and facts.waitaof and facts.appendfsync != "always":
         return timeout_ms
     return None

@@ -1,0 +1,165 @@
+"""The one append path of /event, /events and /v1/*: admit -> rate-limit -> append -> answer.
+
+Whatever API an event came in by, it reaches the stream here: under the same durability
+policy, backpressure, rate limits and dedupe, counted and logged the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import flask
+import redis
+
+from engine import clients
+from engine.buffer import bookkeeping, ratelimit, streams
+from engine.config import Settings
+from engine.core import apikeys, auth, clientip, durability
+from engine.core import constants as c
+from engine.core.errors import AppError, Backpressured, PayloadTooLarge, ServiceUnavailable, TooManyRequests
+from engine.logs import get_logger
+
+log = get_logger("engine.append")
+
+RETRY_LATER = {"Retry-After": str(c.RETRY_AFTER_SECONDS)}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per input index: its event id and whether it was new, or its errors."""
+
+    event_ids: list[str | None]
+    accepted: int
+    duplicates: int
+    rejected: list[dict]
+
+
+def counted(render: Callable[[AppError], flask.Response] | None = None):
+    """Count every refusal of a handler by its error code in the ops counters; then answer it
+    with render(exc), or let it propagate to the edge, which answers it in the JSON error shape."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapped(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+            try:
+                return handler(settings, request, rid)
+            except AppError as exc:
+                with contextlib.suppress(redis.RedisError):
+                    bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **{f"rejected:{exc.code}": exc.events})
+                if render is None:
+                    raise
+                return render(exc)
+
+        return wrapped
+
+    return decorate
+
+
+def admit(settings: Settings) -> int | None:
+    """Refuse (503) when this Redis may not or cannot take events; else the WAITAOF timeout to use."""
+    facts = clients.redis_facts(settings)
+    problem = durability.refusal(facts, settings.durability, settings.env)
+    if problem:
+        log.error("refusing events", extra={"reason": problem})
+        raise ServiceUnavailable(problem, headers=RETRY_LATER)
+    if durability.memory_full(facts, settings.max_redis_memory_ratio):
+        raise Backpressured(
+            f"the event store is over {settings.max_redis_memory_ratio:.0%} of its memory; retry after the drain catches up",
+            {"used_memory": facts.used_memory, "maxmemory": facts.maxmemory},
+            headers=RETRY_LATER,
+        )
+    return durability.fsync_timeout_ms(facts, settings.durability, c.WAITAOF_TIMEOUT_MS)
+
+
+def request_buckets(settings: Settings, request: flask.Request, now: dt.datetime) -> ratelimit.Buckets:
+    """The rate-limit buckets this request draws from: its write key's and its client address's."""
+    presented = auth.presented_write_key(request.headers, request.args) or ""
+    address = clientip.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxy_hops)
+    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
+    return ratelimit.buckets_for(settings.key_rate_limit, settings.ip_rate_limit, rclient, keys, apikeys.key_hash(presented), address, now)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One stream entry to append: its input index, event id, dedupe id ('' if none), payload."""
+
+    index: int
+    event_id: str
+    dedupe_id: str
+    payload: bytes
+
+
+def append_items(
+    settings: Settings,
+    items: list[Item],
+    total: int,
+    rejected: list[dict],
+    project_id: int,
+    rid: str,
+    buckets: ratelimit.Buckets | None,
+) -> Outcome:
+    """Append entries under the rate limits, backpressure and durability policy; count and log them."""
+    ids: list[str | None] = [None] * total
+    for item in items:
+        ids[item.index] = item.event_id
+    largest = buckets.largest_request() if buckets is not None else None
+    if largest is not None and len(items) > largest:
+        raise PayloadTooLarge(
+            f"this request holds {len(items)} events; the rate limit lets at most {int(largest)} through at once: send smaller batches",
+            {"limit_events": int(largest)},
+            events=len(items),
+        )
+    fsync_timeout = admit(settings)
+    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
+    try:
+        entry_ids = streams.append_events(
+            rclient,
+            keys,
+            [(item.dedupe_id, item.payload) for item in items],
+            settings.dedupe_window_seconds,
+            settings.max_backlog,
+            fsync_timeout,
+            buckets,
+        )
+    except streams.RateLimited as exc:
+        rate = buckets.key_rate if exc.which == "key" else buckets.ip_rate
+        whose = "this write key" if exc.which == "key" else "this client address"
+        raise TooManyRequests(
+            f"rate limit of {rate} events/s for {whose} reached; retry after {exc.retry_after_ms} ms",
+            {"limit": exc.which, "events_per_second": rate, "retry_after_ms": exc.retry_after_ms},
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_ms / 1000)))},
+            events=len(items),
+        ) from None
+    except streams.Backpressure:
+        raise Backpressured(
+            f"the pipeline is behind: more than {settings.max_backlog} events wait to be drained; nothing was stored, retry later",
+            {"max_backlog": settings.max_backlog},
+            headers=RETRY_LATER,
+            events=len(items),
+        ) from None
+    except streams.NotFsynced as exc:
+        raise ServiceUnavailable(
+            f"{exc}; the events may be stored: resend them with the same event_id", headers=RETRY_LATER, events=len(items)
+        ) from None
+    if rejected:
+        bookkeeping.count(rclient, keys, **{"rejected:invalid_event": len(rejected)})
+    duplicates = sum(1 for entry_id in entry_ids if entry_id is None)
+    appended = [e.decode() for e in entry_ids if e is not None]
+    log.info(
+        "events appended",
+        extra={
+            "request_id": rid,
+            "project_id": project_id,
+            "accepted": len(items) - duplicates,
+            "duplicates": duplicates,
+            "rejected": len(rejected),
+            "event_ids": [i for i in ids if i][:20],
+            "stream_ids": [appended[0], appended[-1]] if appended else [],
+        },
+    )
+    return Outcome(ids, len(items) - duplicates, duplicates, rejected)

@@ -1,0 +1,1 @@
+"""The PostgreSQL wing: connections and transactions, the named queries (SQL in sql/), migrations."""

@@ -1,0 +1,2 @@
+-- Whether a project exists.
+SELECT 1 FROM projects WHERE id = :id
