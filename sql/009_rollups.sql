@@ -171,7 +171,7 @@ SELECT u.project_id,
             WHERE f.project_id = u.project_id AND f.user_id = ANY (array_agg(u.user_id)))
        END::bigint                                    AS elements,
        sum(u.duration_sum)::double precision          AS total_duration,
-       (sum(u.duration_sum) / nullif(sum(u.durations), 0))::double precision AS avg_duration,
+       sum(u.duration_sum)::double precision / nullif(sum(u.durations), 0) AS avg_duration,
        min(u.first_seen)                              AS first_seen,
        max(u.last_seen)                               AS last_seen
 FROM rollup_users u
@@ -196,7 +196,7 @@ SELECT h.project_id,
        h.hour::integer                             AS hour,
        h.events,
        coalesce(p.users, 0)                        AS users,
-       (h.duration_sum / nullif(h.durations, 0))::double precision AS avg_duration
+       h.duration_sum::double precision / nullif(h.durations, 0) AS avg_duration
 FROM rollup_heatmap h
 LEFT JOIN (
     SELECT m.project_id,
@@ -213,7 +213,7 @@ SELECT e.project_id,
        e.element,
        e.events,
        e.users - coalesce(o.overcount, 0)      AS users,
-       (e.duration_sum / nullif(e.durations, 0))::double precision AS avg_duration,
+       e.duration_sum::double precision / nullif(e.durations, 0) AS avg_duration,
        rank() OVER (PARTITION BY e.project_id ORDER BY e.events DESC) AS rank
 FROM rollup_elements e
 LEFT JOIN (
