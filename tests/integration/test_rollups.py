@@ -2,7 +2,10 @@
 late identity links, several projects and empty minutes; repair; retention."""
 
 import datetime as dt
+import os
 import random
+import subprocess
+import sys
 import uuid
 
 import orjson
@@ -13,7 +16,7 @@ from engine.core import copyfmt, partitions
 from engine.core.constants import LOCK_PARTITIONS
 from engine.db import upkeep, writes
 from tests import rollup_check
-from tests.conftest import with_settings
+from tests.conftest import ROOT, with_settings
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +152,22 @@ def test_retention_drops_raw_partitions_and_all_time_figures_stay(conn, settings
     assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 0
     assert said[0].startswith("not checked: rollup_element_users, rollup_elements, rollup_heatmap")
     rollup_check.check_views(conn, rollup_check.stored_events(conn) + old, rollup_check.stored_links(conn))
+
+
+def test_make_verify_aggregates_command(conn, function_env):
+    """`make verify-aggregates [FIX=1]` runs `python -m engine.aggregates verify [--fix]`: exit 1 on a difference."""
+    load(conn, 4, 400)
+    env = {**os.environ, **function_env, "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}"}
+
+    def verify(*flags):
+        return subprocess.run(
+            [sys.executable, "-m", "engine.aggregates", "verify", *flags], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert verify().returncode == 0
+    conn.run("UPDATE rollup_totals SET events = events - 1 WHERE project_id = 1")
+    found = verify()
+    assert found.returncode == 1 and found.stdout.startswith("rollup_totals: 1 recomputed rows not stored as such, 1 stored"), found.stdout
+    fixed = verify("--fix")
+    assert fixed.returncode == 0 and fixed.stdout.endswith("rewrote 1 table(s) from the recomputation\n"), fixed.stdout
+    assert verify().stdout == "the rollups match the raw events\n"
