@@ -19,6 +19,9 @@ from local.bench.figures import REPORTED, Figure, Goal, format_met, format_ratio
         (Goal(max_value=2.0), 2.1, 1.0, False),
         (Goal(max_value=2.0), math.inf, 1.0, False),
         (Goal(max_value=2.0), None, 1.0, False),  # not measured: not met
+        (Goal(max_ratio=5), 25, 5, True),  # GET /metrics p99 against 5 × GET /healthz p99
+        (Goal(max_ratio=5), 26, 5, False),
+        (Goal(max_ratio=5), 26, None, False),
         (REPORTED, 5, 1, None),
         (REPORTED, None, None, None),
     ],
