@@ -7,6 +7,9 @@
 -- take their row locks in one global order and cannot deadlock. A crash before COMMIT leaves
 -- neither the rows nor their counts.
 --
+-- Tables whose rows are updated by every batch leave room in each page (fillfactor 70), so
+-- that an update can stay on its page without a new index entry (a HOT update).
+--
 -- Counts are sums of per-batch counts, so they are exact. Durations are summed as numeric:
 -- a float sum would depend on how the events were split into batches. Distinct people cannot
 -- be summed, so they are kept as presence (one row per thing seen): whether an id was new is
@@ -37,7 +40,7 @@ CREATE TABLE rollup_minutes (
     durations bigint NOT NULL,
     duration_sum numeric NOT NULL,
     PRIMARY KEY (project_id, minute)
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_minute_users (
     project_id integer NOT NULL,
@@ -55,7 +58,7 @@ CREATE TABLE rollup_minute_elements (
     durations bigint NOT NULL,
     duration_sum numeric NOT NULL,
     PRIMARY KEY (project_id, minute, element)
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_totals (
     project_id integer PRIMARY KEY,
@@ -63,7 +66,7 @@ CREATE TABLE rollup_totals (
     durations bigint NOT NULL,
     duration_sum numeric NOT NULL,
     users bigint NOT NULL
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_users (
     project_id integer NOT NULL,
@@ -76,7 +79,7 @@ CREATE TABLE rollup_users (
     sessions bigint NOT NULL,
     elements bigint NOT NULL,
     PRIMARY KEY (project_id, user_id)
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_elements (
     project_id integer NOT NULL,
@@ -86,7 +89,7 @@ CREATE TABLE rollup_elements (
     duration_sum numeric NOT NULL,
     users bigint NOT NULL,
     PRIMARY KEY (project_id, element)
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_heatmap (
     project_id integer NOT NULL,
@@ -96,7 +99,7 @@ CREATE TABLE rollup_heatmap (
     durations bigint NOT NULL,
     duration_sum numeric NOT NULL,
     PRIMARY KEY (project_id, weekday, hour)
-);
+) WITH (fillfactor = 70);
 
 CREATE TABLE rollup_user_sessions (
     project_id integer NOT NULL,

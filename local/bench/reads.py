@@ -89,12 +89,14 @@ def load_in_parallel(bench: Bench, events: int, first_seed: int, loaders: int = 
     ]
     loaded = [0] * loaders
     reports: list[dict | None] = [None] * loaders
+    errors: list[str] = []
 
     def follow(i: int, child: subprocess.Popen) -> None:
         for line in child.stderr:
             try:
                 loaded[i] = json.loads(line).get("loaded", loaded[i])
             except ValueError:
+                errors.append(line.strip())
                 continue
         out = child.stdout.read().strip().splitlines()
         child.stdout.close()
@@ -116,7 +118,7 @@ def load_in_parallel(bench: Bench, events: int, first_seed: int, loaders: int = 
         child.wait()
     failed = [c.returncode for c in children if c.returncode != 0]
     if failed or None in reports:
-        raise RuntimeError(f"local.generate failed (exit codes {[c.returncode for c in children]})")
+        raise RuntimeError(f"local.generate failed (exit codes {[c.returncode for c in children]}): {' | '.join(errors[-4:])}")
     seconds = time.monotonic() - started
     return {"events": sum(r["events"] for r in reports), "seconds": round(seconds, 2),
             "events_per_second": round(sum(r["events"] for r in reports) / seconds), "loaders": reports}  # fmt: skip

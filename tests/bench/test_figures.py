@@ -78,5 +78,5 @@ def test_as_dict_carries_everything_a_script_needs():
     doc = figure.as_dict()
     assert doc["ratio"] == 0.4
     assert doc["met"] is False
-    assert doc["goal"] == {"min_ratio": 0.5, "min_value": None, "max_value": None, "text": "≥ 0.50 of the floor"}
+    assert doc["goal"] == {"min_ratio": 0.5, "min_value": None, "max_value": None, "max_ratio": None, "text": "≥ 0.50 of the floor"}
     assert doc["details"] == {"committed": 5}
