@@ -1,13 +1,16 @@
 -- Events and distinct people per minute of event time, from the minute :first through the
 -- minute :last (the current, partial one): one row per minute, zeros included, oldest first.
-WITH people AS (
-    SELECT m.minute, count(DISTINCT coalesce(l.person_id, m.user_id)) AS users
+WITH present AS (
+    SELECT m.minute, coalesce(l.person_id, m.user_id) AS person
     FROM rollup_minute_users m
     LEFT JOIN identity_links l ON l.project_id = m.project_id AND l.alias_id = m.user_id
     WHERE m.project_id = :project_id
       AND m.minute >= CAST(:first AS timestamptz)
       AND m.minute <= CAST(:last AS timestamptz)
-    GROUP BY m.minute
+    GROUP BY 1, 2
+),
+people AS (
+    SELECT minute, count(*) AS users FROM present GROUP BY minute
 )
 SELECT s.minute,
        coalesce(r.events, 0) AS events,

@@ -13,12 +13,14 @@ WITH counts AS (
 )
 SELECT c.element,
        c.events,
-       (SELECT count(DISTINCT coalesce(l.person_id, m.user_id))
-        FROM rollup_minute_users m
-        LEFT JOIN identity_links l ON l.project_id = m.project_id AND l.alias_id = m.user_id
-        WHERE m.project_id = :project_id AND m.element = c.element
-          AND m.minute >= CAST(:first AS timestamptz)
-          AND m.minute <= CAST(:last AS timestamptz)) AS users,
+       (SELECT count(*) FROM (
+            SELECT coalesce(l.person_id, m.user_id)
+            FROM rollup_minute_users m
+            LEFT JOIN identity_links l ON l.project_id = m.project_id AND l.alias_id = m.user_id
+            WHERE m.project_id = :project_id AND m.element = c.element
+              AND m.minute >= CAST(:first AS timestamptz)
+              AND m.minute <= CAST(:last AS timestamptz)
+            GROUP BY 1) AS people) AS users,
        c.avg_duration
 FROM counts c
 ORDER BY c.events DESC, c.element COLLATE "C"
