@@ -37,8 +37,12 @@ test: $(DEV_STAMP) ## Run the whole suite (ANALYTICS_TEST_* services, else embed
 test-fast: $(DEV_STAMP) ## Only the pure unit tests (no servers)
 	@$(PY) -m pytest tests/unit -q
 
-migrate: $(STAMP) ## Apply sql/ migrations to ANALYTICS_DATABASE_URL
+migrate: $(STAMP) ## Apply sql/ migrations to ANALYTICS_DATABASE_URL, then backfill the rollups from stored events
 	@$(PY) -m engine.migrate
+
+.PHONY: verify-aggregates
+verify-aggregates: $(STAMP) ## Recompute the rollups from raw events and print differences; FIX=1 rewrites them
+	@$(PY) -m engine.aggregates verify $(if $(FIX),--fix)
 
 lint: $(DEV_STAMP) ## ruff check and format check
 	@$(VENV)/bin/ruff check .

@@ -3,10 +3,11 @@
     python -m local.generate --events 1000000 --database-url postgresql://postgres@127.0.0.1/analytics
 
 Many users with Zipf-distributed activity, Zipf-distributed elements and actions, a month of
-timestamps shaped by hour of day and day of week, sessions, durations. Rows go straight into
-events and event_ids (the drain's idempotency ledger), into daily partitions created first;
-then the views are refreshed. --drain-runs also writes that many seconds of task_runs history,
-so the pipeline-health panels have something realistic to read. Deterministic per --seed.
+timestamps shaped by hour of day and day of week, sessions, durations. Rows go into events and
+event_ids (the drain's idempotency ledger), into daily partitions created first, and are counted
+into the rollups in the same transaction, as the drain does (writes.add_to_rollups).
+--drain-runs also writes that many seconds of task_runs history, so the pipeline-health panels
+have something realistic to read. Deterministic per --seed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from engine import logs
 from engine.core import constants as c
 from engine.core import partitions
-from engine.db import migrate, postgres, upkeep
+from engine.db import migrate, postgres, upkeep, writes
 
 log = logs.get_logger("local.generate")
 
@@ -37,6 +38,12 @@ TASK_RUN_COLUMNS = (
     "oldest_undrained_age_seconds"
 )
 NULL = "\\N"
+# The chunk's rows into events, and on to rollup_batch for the rollups.
+INSERT_GENERATED = (
+    "WITH inserted AS (INSERT INTO events SELECT * FROM generated "
+    'RETURNING project_id, user_id, element, duration, "timestamp", session_id) '
+    'INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id) SELECT * FROM inserted'
+)
 
 ACTIONS = ("view", "click", "scroll", "play", "pause", "like", "search", "share", "comment", "add_to_cart", "purchase", "signup")
 # Actions that are instantaneous carry no duration, as a real tracker would send them.
@@ -153,6 +160,8 @@ def load_events(conn, shape: Shape) -> int:
     of the time, so overlapping them nearly halves it.
     """
     generator = Generator(shape)
+    writes.ensure_staging(conn)
+    conn.run("CREATE TEMP TABLE IF NOT EXISTS generated (LIKE events)")
     sizes = [min(CHUNK_EVENTS, shape.events - start) for start in range(0, shape.events, CHUNK_EVENTS)]
     loaded = 0
     with ThreadPoolExecutor(max_workers=1) as ahead:
@@ -161,8 +170,11 @@ def load_events(conn, shape: Shape) -> int:
             events, ids = pending.result()
             pending = ahead.submit(generator.chunk, sizes[i + 1]) if i + 1 < len(sizes) else None
             with postgres.transaction(conn):
-                conn.run(f"COPY events ({EVENT_COLUMNS}) FROM STDIN", stream=[events])
+                conn.run("TRUNCATE generated")
+                conn.run(f"COPY generated ({EVENT_COLUMNS}) FROM STDIN", stream=[events])
+                conn.run(INSERT_GENERATED)
                 conn.run("COPY event_ids (event_id, received_at) FROM STDIN", stream=[ids])
+                writes.add_to_rollups(conn)
             loaded += count
             log.info("events loaded", extra={"loaded": loaded, "of": shape.events})
     return loaded
@@ -193,12 +205,7 @@ def load_task_runs(conn, shape: Shape, drain_seconds: int) -> int:
     return len(lines)
 
 
-def refresh_views(conn) -> None:
-    for view in c.MATERIALIZED_VIEWS:
-        upkeep.refresh_view(conn, view)
-
-
-def generate(database_url: str, shape: Shape, drain_seconds: int = 0, refresh: bool = True) -> dict:
+def generate(database_url: str, shape: Shape, drain_seconds: int = 0) -> dict:
     """Migrate, create partitions, load everything; returns what was done and how fast."""
     started = time.perf_counter()
     migrate.migrate(database_url)
@@ -211,8 +218,6 @@ def generate(database_url: str, shape: Shape, drain_seconds: int = 0, refresh: b
         conn.run("ANALYZE events")
         conn.run("ANALYZE event_ids")
         conn.run("ANALYZE task_runs")
-        if refresh:
-            refresh_views(conn)
     finally:
         conn.close()
     seconds = time.perf_counter() - started
@@ -236,7 +241,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--end", type=dt.datetime.fromisoformat, default=None, help="end of the period, ISO 8601 (now)")
     parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed loads the same rows (1)")
     parser.add_argument("--drain-runs", type=int, default=0, help="also write this many seconds of task_runs history (0)")
-    parser.add_argument("--no-refresh", action="store_true", help="leave the materialized views as they are")
     return parser.parse_args(argv)
 
 
@@ -250,7 +254,7 @@ def main(argv: list[str]) -> int:
         return 2
     shape = Shape(args.events, end, args.days, args.users, args.elements, seed=args.seed)
     try:
-        report = generate(args.database_url, shape, args.drain_runs, refresh=not args.no_refresh)
+        report = generate(args.database_url, shape, args.drain_runs)
     except (postgres.DatabaseError, postgres.InterfaceError, migrate.MigrationError) as exc:
         print(f"error: {postgres.server_message(exc)}", file=sys.stderr)
         return 1

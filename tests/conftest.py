@@ -93,11 +93,14 @@ def clean_state(request):
     connection = postgres.connect(
         settings.database_url, application_name="analytics-tests", statement_timeout_ms=60_000, io_timeout_seconds=30
     )
-    connection.run("TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links")
+    connection.run(
+        "TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links, "
+        "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_totals, rollup_users, rollup_elements, "
+        "rollup_heatmap, rollup_user_sessions, rollup_element_users, rollup_backfill"
+    )
+    connection.run("UPDATE rollup_status SET raw_kept_from = NULL")
     connection.run("DELETE FROM api_keys WHERE project_id <> 1")
     connection.run("DELETE FROM projects WHERE id <> 1")
-    for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
-        connection.run(f"REFRESH MATERIALIZED VIEW {view}")
     connection.close()
     client = redis.Redis.from_url(settings.redis_url)
     stale = list(client.scan_iter(match="{" + settings.redis_namespace + "}*", count=1000))

@@ -43,6 +43,7 @@ class Settings:
     drain_max_deliveries: int = c.DEFAULT_DRAIN_MAX_DELIVERIES
     dedupe_window_seconds: int = c.DEFAULT_DEDUPE_WINDOW_SECONDS
     retention_days: int = c.DEFAULT_RETENTION_DAYS
+    rollup_retention_days: int = c.DEFAULT_ROLLUP_RETENTION_DAYS
     partition_days_ahead: int = c.DEFAULT_PARTITION_DAYS_AHEAD
     active_window_seconds: int = c.DEFAULT_ACTIVE_WINDOW_SECONDS
     top_elements: int = c.DEFAULT_TOP_ELEMENTS
@@ -158,6 +159,7 @@ FIELDS = {
     "drain_max_deliveries": ("ANALYTICS_DRAIN_MAX_DELIVERIES", _number(int, 1, 1000)),
     "dedupe_window_seconds": ("ANALYTICS_DEDUPE_WINDOW_SECONDS", _number(int, 1, 90 * 86400)),
     "retention_days": ("ANALYTICS_RETENTION_DAYS", _number(int, 0, 36_500)),
+    "rollup_retention_days": ("ANALYTICS_ROLLUP_RETENTION_DAYS", _number(int, 0, 36_500)),
     "partition_days_ahead": ("ANALYTICS_PARTITION_DAYS_AHEAD", _number(int, 1, 366)),
     "active_window_seconds": ("ANALYTICS_ACTIVE_WINDOW_SECONDS", _number(int, 10, 86_400)),
     "top_elements": ("ANALYTICS_TOP_ELEMENTS", _number(int, 1, 1000)),

@@ -34,9 +34,9 @@ def cors_headers(settings: Settings, request: flask.Request) -> dict[str, str]:
 
 def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) -> dict:
     """GET /metrics's body for one project at `now`."""
-    since, until = metric_logic.window(now, settings.active_window_seconds)
-    events, users, avg_duration = reads.window_aggregates(conn, project_id, since, until)
-    top = reads.top_elements(conn, project_id, since, until, settings.top_elements) if events else []
+    first, last = metric_logic.window(now, settings.active_window_seconds)
+    events, users, avg_duration = reads.window_aggregates(conn, project_id, first, last)
+    top = reads.top_elements(conn, project_id, first, last, settings.top_elements) if events else []
     return metric_logic.shape_metrics(
         events=events,
         users=users,
@@ -75,23 +75,23 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def get_per_minute(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
-    first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    rows = clients.read(settings, "metrics", lambda conn: reads.per_minute(conn, project_id, first, until))
-    return web.json_response(200, metric_logic.shape_per_minute(rows, first, until), NO_STORE)
+    first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC))
+    rows = clients.read(settings, "metrics", lambda conn: reads.per_minute(conn, project_id, first, last))
+    return web.json_response(200, metric_logic.shape_per_minute(rows, first, last), NO_STORE)
 
 
 def get_elements(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
-    first, until = metric_logic.minute_span(dt.datetime.now(dt.UTC))
-    rows = clients.read(settings, "metrics", lambda conn: reads.recent_elements(conn, project_id, first, until, settings.top_elements))
-    return web.json_response(200, metric_logic.shape_elements(rows, first, until), NO_STORE)
+    first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC))
+    rows = clients.read(settings, "metrics", lambda conn: reads.recent_elements(conn, project_id, first, last, settings.top_elements))
+    return web.json_response(200, metric_logic.shape_elements(rows, first, last), NO_STORE)
 
 
 def get_heatmap(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
-    since, until = metric_logic.window(dt.datetime.now(dt.UTC), metric_logic.HEATMAP_SECONDS)
-    rows = clients.read(settings, "metrics", lambda conn: reads.heatmap(conn, project_id, since, until))
-    return web.json_response(200, metric_logic.shape_heatmap(rows, since, until), NO_STORE)
+    first, last = metric_logic.minute_span(dt.datetime.now(dt.UTC), metric_logic.HEATMAP_MINUTES)
+    rows = clients.read(settings, "metrics", lambda conn: reads.heatmap(conn, project_id, first, last))
+    return web.json_response(200, metric_logic.shape_heatmap(rows, first, last), NO_STORE)
 
 
 def get_users(settings: Settings, request: flask.Request, rid: str) -> flask.Response:

@@ -15,12 +15,13 @@ class Goal:
     min_ratio: float | None = None
     min_value: float | None = None
     max_value: float | None = None
+    max_ratio: float | None = None
 
     def met(self, value: float | None, ratio: float | None) -> bool | None:
         """True or False against the bounds; None when there is nothing to check or no value."""
-        if self.min_ratio is None and self.min_value is None and self.max_value is None:
+        if self.min_ratio is None and self.min_value is None and self.max_value is None and self.max_ratio is None:
             return None
-        if value is None or (self.min_ratio is not None and ratio is None):
+        if value is None or ((self.min_ratio is not None or self.max_ratio is not None) and ratio is None):
             return False
         checks = []
         if self.min_ratio is not None:
@@ -29,6 +30,8 @@ class Goal:
             checks.append(value >= self.min_value)
         if self.max_value is not None:
             checks.append(value <= self.max_value)
+        if self.max_ratio is not None:
+            checks.append(ratio <= self.max_ratio)
         return all(checks)
 
     def describe(self, unit: str) -> str:
@@ -39,6 +42,8 @@ class Goal:
             parts.append(f"≥ {format_value(self.min_value, unit)}")
         if self.max_value is not None:
             parts.append(f"≤ {format_value(self.max_value, unit)}")
+        if self.max_ratio is not None:
+            parts.append(f"≤ {self.max_ratio:g} × the floor")
         return " and ".join(parts) if parts else "reported"
 
 

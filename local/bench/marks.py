@@ -107,7 +107,7 @@ def measure(bench: Bench) -> Iterator[Figure]:
         value=round(after, 1),
         goal=Goal(max_value=BYTES_GOAL),
         floor=round(before, 1),
-        floor_name="a text key per id with its own TTL (the layout before issue 20), same server",
+        floor_name="a text key per id with its own TTL (the layout before the time-bucketed marks), same server",
         details={"marks_per_shard": per_shard},
     )
     window = c.DEFAULT_DEDUPE_WINDOW_SECONDS

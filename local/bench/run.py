@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from engine import config
-from local.bench import drain, freshness, marks, reads, report, writes
+from local.bench import drain, freshness, marks, reads, report, rollup_cost, writes
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.load import WRK_HOW_TO_GET
@@ -30,7 +30,14 @@ KEEP_RUN_DIRS = 3
 MEMORY_GOAL_MB = 150.0
 # The benchmark measures the engine, not the rate limiter; nor does it stop at the default backlog.
 OVERRIDES = {"ANALYTICS_KEY_RATE_LIMIT": "0", "ANALYTICS_IP_RATE_LIMIT": "0", "ANALYTICS_MAX_BACKLOG": "1000000000"}
-PHASES = {"writes": writes.measure, "marks": marks.measure, "drain": drain.measure, "freshness": freshness.measure, "reads": reads.measure}
+PHASES = {
+    "writes": writes.measure,
+    "marks": marks.measure,
+    "drain": drain.measure,
+    "rollup-cost": rollup_cost.measure,
+    "freshness": freshness.measure,
+    "reads": reads.measure,
+}
 
 
 def machine() -> dict:

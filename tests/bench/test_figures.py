@@ -19,6 +19,9 @@ from local.bench.figures import REPORTED, Figure, Goal, format_met, format_ratio
         (Goal(max_value=2.0), 2.1, 1.0, False),
         (Goal(max_value=2.0), math.inf, 1.0, False),
         (Goal(max_value=2.0), None, 1.0, False),  # not measured: not met
+        (Goal(max_ratio=5), 25, 5, True),  # GET /metrics p99 against 5 × GET /healthz p99
+        (Goal(max_ratio=5), 26, 5, False),
+        (Goal(max_ratio=5), 26, None, False),
         (REPORTED, 5, 1, None),
         (REPORTED, None, None, None),
     ],
@@ -75,5 +78,5 @@ def test_as_dict_carries_everything_a_script_needs():
     doc = figure.as_dict()
     assert doc["ratio"] == 0.4
     assert doc["met"] is False
-    assert doc["goal"] == {"min_ratio": 0.5, "min_value": None, "max_value": None, "text": "≥ 0.50 of the floor"}
+    assert doc["goal"] == {"min_ratio": 0.5, "min_value": None, "max_value": None, "max_ratio": None, "text": "≥ 0.50 of the floor"}
     assert doc["details"] == {"committed": 5}

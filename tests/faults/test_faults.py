@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from engine.core.constants import LOCK_REFRESH
-from tests.faults.harness import ROOT, FaultStack, Ledger, events, report, verdict
+from tests.faults.harness import ROLLUP_TABLES, ROOT, FaultStack, Ledger, events, report, verdict
 
 pytestmark = pytest.mark.faults
 
@@ -32,7 +32,7 @@ def fstack(tmp_path_factory):
 def empty(fstack):
     """Each test starts on an empty, fully drained pipeline."""
     fstack.drain_until_empty()
-    fstack.sql("TRUNCATE events, event_ids, dead_letters")
+    fstack.sql(f"TRUNCATE events, event_ids, dead_letters, {ROLLUP_TABLES}")
     yield
 
 
@@ -255,12 +255,14 @@ def test_three_concurrent_view_refreshes_and_metrics_never_blocks(fstack):
     for _ in range(20):
         fstack.send(events(500))
     fstack.drain_until_empty()
-    # Make the refresh take a while: 200k more rows straight into PostgreSQL.
+    # Make the refresh take a while: 200k more rows straight into PostgreSQL, days before the
+    # drained ones, left for the refresh to count as a backfill (sql/009_rollups.sql).
     fstack.sql(
         'INSERT INTO events (event_id, project_id, user_id, action, element, duration, "timestamp", received_at) '
         "SELECT gen_random_uuid(), 1, 'u' || (g % 5000), 'click', 'e' || (g % 50), g % 30, "
-        "now() - (g % 86400) * interval '1 second', now() FROM generate_series(1, 200000) g"
+        "now() - interval '2 days' - (g % 86400) * interval '1 second', now() FROM generate_series(1, 200000) g"
     )
+    fstack.sql("INSERT INTO rollup_backfill (project_id, counted_from) VALUES (1, now() - interval '2 days')")
     results, latencies, stop = [], [], threading.Event()
     barrier = threading.Barrier(3)
 
@@ -293,7 +295,7 @@ def test_three_concurrent_view_refreshes_and_metrics_never_blocks(fstack):
     assert statuses == ["refreshed", "skipped", "skipped"]
     assert {status for status, _ in latencies} == {200}
     assert slowest < 2.0
-    fstack.sql("TRUNCATE events")
+    fstack.sql(f"TRUNCATE events, {ROLLUP_TABLES}")
 
 
 def test_freshness_stays_bounded_while_the_drain_keeps_up(fstack):

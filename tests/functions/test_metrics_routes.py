@@ -64,7 +64,7 @@ def test_per_minute_puts_each_event_in_its_minute(apps):
             expected.setdefault(minute, set()).add(e["user_id"])
     assert {p["minute"]: p["events"] for p in body["points"] if p["events"]} == {m: len(u) for m, u in expected.items()}
     assert body["events"] == 3  # the one 61 minutes ago is before the first bucket
-    assert body["points"][-1]["minute"] == dt.datetime.fromisoformat(body["to"]).replace(second=0, microsecond=0).isoformat()
+    assert body["points"][-1]["minute"] == (dt.datetime.fromisoformat(body["to"]) - dt.timedelta(minutes=1)).isoformat()
 
 
 def test_elements_rank_the_last_hour(apps):

@@ -42,14 +42,26 @@ def _mine(data: Data, q: Query) -> list[dict]:
     return [e for e in data.events if e["project_id"] == q.project_id]
 
 
+MINUTE = dt.timedelta(minutes=1)
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
 def _window(data: Data, q: Query) -> list[dict]:
-    """GET /metrics's window: (start, end]."""
-    return [e for e in _mine(data, q) if q.start < e["timestamp"] <= q.end]
+    """GET /metrics's window: the whole minutes of (start, end], end's own minute the last."""
+    return [e for e in _mine(data, q) if _minute(q.start) + MINUTE <= e["timestamp"] < _minute(q.end) + MINUTE]
 
 
 def _range(data: Data, q: Query) -> list[dict]:
-    """Grafana's time range: [start, end], both ends included."""
-    return [e for e in _mine(data, q) if q.start <= e["timestamp"] <= q.end]
+    """Grafana's time range [start, end], in whole minutes: every minute it touches."""
+    return [e for e in _mine(data, q) if _minute(q.start) <= e["timestamp"] < _minute(q.end) + MINUTE]
+
+
+def _width(q: Query) -> dt.timedelta:
+    """The series' interval: $__interval in whole minutes, rounded up, at least one."""
+    return max(1, -(-q.interval_seconds // 60)) * MINUTE
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -60,15 +72,17 @@ def _bucket(moment: dt.datetime, seconds: int) -> dt.datetime:
     return EPOCH + (moment - EPOCH) // dt.timedelta(seconds=seconds) * dt.timedelta(seconds=seconds)
 
 
-def _buckets(rows: list[dict], key: str, q: Query, fill: bool = False) -> dict[dt.datetime, list[dict]]:
-    """Rows by interval; with fill, every interval from the one holding the range's start to its end, empty or not."""
+def _buckets(rows: list[dict], key: str, q: Query, fill: bool = False, step: dt.timedelta | None = None) -> dict[dt.datetime, list[dict]]:
+    """Rows by interval (step, else $__interval); with fill, every interval from the one holding the range's start to its end."""
+    step = step or q.interval
+    seconds = int(step.total_seconds())
     grouped: dict[dt.datetime, list[dict]] = {}
     if fill:
-        step, at = q.interval, _bucket(q.start, q.interval_seconds)
+        at = _bucket(q.start, seconds)
         while at <= q.end:
             grouped[at], at = [], at + step
     for row in rows:
-        grouped.setdefault(_bucket(row[key], q.interval_seconds), []).append(row)
+        grouped.setdefault(_bucket(row[key], seconds), []).append(row)
     return dict(sorted(grouped.items()))
 
 
@@ -109,17 +123,18 @@ def events_in_range(data: Data, q: Query):
 
 
 def events_per_minute_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q, fill=True)
-    return ["time", "events per minute"], [[t, Fraction(len(rows) * 60, q.interval_seconds)] for t, rows in buckets.items()]
+    width = _width(q)
+    buckets = _buckets(_range(data, q), "timestamp", q, fill=True, step=width)
+    return ["time", "events per minute"], [[t, Fraction(len(rows) * 60, int(width.total_seconds()))] for t, rows in buckets.items()]
 
 
 def active_users_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q, fill=True)
+    buckets = _buckets(_range(data, q), "timestamp", q, fill=True, step=_width(q))
     return ["time", "active users"], [[t, len({e["user_id"] for e in rows})] for t, rows in buckets.items()]
 
 
 def average_duration_series(data: Data, q: Query):
-    buckets = _buckets(_range(data, q), "timestamp", q)
+    buckets = _buckets(_range(data, q), "timestamp", q, step=_width(q))
     return ["time", "average duration"], [[t, _mean(_durations(rows))] for t, rows in buckets.items()]
 
 

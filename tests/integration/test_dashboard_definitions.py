@@ -10,14 +10,15 @@ import random
 import pytest
 
 from engine.core import metric_logic
-from engine.db import reads, upkeep
+from engine.db import reads
 from tests.integration.test_metrics_definitions import store
 
 pytestmark = pytest.mark.integration
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=17)
-FIRST, _ = metric_logic.minute_span(NOW)
-WEEK_AGO = NOW - dt.timedelta(seconds=metric_logic.HEATMAP_SECONDS)
+FIRST, LAST = metric_logic.minute_span(NOW)
+WEEK_FIRST, _ = metric_logic.minute_span(NOW, metric_logic.HEATMAP_MINUTES)
+END = LAST + dt.timedelta(minutes=1)  # every span ends with now's whole minute
 MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -25,15 +26,14 @@ def row(at: dt.datetime, user_id="u1", element="video_player", duration=1.0, pro
     return {"project_id": project_id, "user_id": user_id, "element": element, "duration": duration, "timestamp": at, "session_id": None}
 
 
-def mine(rows, low, high, low_inclusive):
-    """Project 1's rows from low (included or not) through high."""
-    after_low = (lambda t: low <= t) if low_inclusive else (lambda t: low < t)
-    return [r for r in rows if r["project_id"] == 1 and after_low(r["timestamp"]) and r["timestamp"] <= high]
+def mine(rows, low, end):
+    """Project 1's rows in [low, end)."""
+    return [r for r in rows if r["project_id"] == 1 and low <= r["timestamp"] < end]
 
 
 def oracle_per_minute(rows):
     """Every minute from FIRST through NOW's minute: events and distinct users with event time in it."""
-    inside = mine(rows, FIRST, NOW, low_inclusive=True)
+    inside = mine(rows, FIRST, END)
     points = []
     for i in range(metric_logic.SERIES_MINUTES):
         start = FIRST + dt.timedelta(minutes=i)
@@ -43,7 +43,7 @@ def oracle_per_minute(rows):
 
 
 def oracle_elements(rows, limit):
-    inside = [r for r in mine(rows, FIRST, NOW, low_inclusive=True) if r["element"] is not None]
+    inside = [r for r in mine(rows, FIRST, END) if r["element"] is not None]
     found = {}
     for r in inside:
         found.setdefault(r["element"], []).append(r)
@@ -57,7 +57,7 @@ def oracle_elements(rows, limit):
 
 
 def oracle_heatmap(rows):
-    inside = mine(rows, WEEK_AGO, NOW, low_inclusive=False)
+    inside = mine(rows, WEEK_FIRST, END)
     return [
         (weekday, hour, sum(1 for r in inside if r["timestamp"].isoweekday() == weekday and r["timestamp"].hour == hour))
         for weekday in range(1, 8)
@@ -107,8 +107,9 @@ EDGES = {
     "first minute's start is in": [row(FIRST)],
     "just before the first minute is out": [row(FIRST - MICROSECOND)],
     "now is in": [row(NOW)],
-    "after now is out": [row(NOW + MICROSECOND)],
-    "a week ago exactly is out of the heatmap": [row(WEEK_AGO), row(WEEK_AGO + MICROSECOND, user_id="u2")],
+    "the rest of now's minute is in": [row(END - MICROSECOND)],
+    "the next minute is out": [row(END)],
+    "the heatmap's first minute is in, just before it out": [row(WEEK_FIRST), row(WEEK_FIRST - MICROSECOND, user_id="u2")],
     "other project only": [row(NOW, project_id=2)],
     "ties in byte order": [row(NOW, element=e) for e in ("b", "a", "B", "a", "b")],
     "no element, no duration": [row(NOW, element=None, duration=None)],
@@ -119,10 +120,10 @@ EDGES = {
 def test_series_match_their_definitions_at_the_edges(conn, settings, name):
     rows = EDGES[name]
     store(conn, rows)
-    assert reads.per_minute(conn, 1, FIRST, NOW) == oracle_per_minute(rows)
-    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, NOW, settings.top_elements), FIRST, NOW)
+    assert reads.per_minute(conn, 1, FIRST, LAST) == oracle_per_minute(rows)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, LAST, settings.top_elements), FIRST, LAST)
     assert body["elements"] == oracle_elements(rows, settings.top_elements)
-    assert reads.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert reads.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
     assert reads.engaged_users(conn, 1, 10) == oracle_users(rows, 10)
 
 
@@ -130,31 +131,27 @@ def test_series_match_their_definitions_at_the_edges(conn, settings, name):
 def test_series_match_their_definitions_on_generated_data(conn, settings, seed):
     rows = generated(seed, 3000)
     store(conn, rows)
-    per_minute = reads.per_minute(conn, 1, FIRST, NOW)
+    per_minute = reads.per_minute(conn, 1, FIRST, LAST)
     assert per_minute == oracle_per_minute(rows)
     assert sum(events for _, events, _ in per_minute) > 500  # the data does exercise the span
-    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, NOW, 3), FIRST, NOW)
+    body = metric_logic.shape_elements(reads.recent_elements(conn, 1, FIRST, LAST, 3), FIRST, LAST)
     assert body["elements"] == oracle_elements(rows, 3)
-    assert reads.heatmap(conn, 1, WEEK_AGO, NOW) == oracle_heatmap(rows)
+    assert reads.heatmap(conn, 1, WEEK_FIRST, LAST) == oracle_heatmap(rows)
     assert reads.engaged_users(conn, 1, 7) == oracle_users(rows, 7)
     assert reads.engaged_users(conn, 1, 7)[2] == 30  # every user counted, not just the seven shown
 
 
-def test_engaged_users_are_the_view_plus_its_tail_counted_once(conn):
-    """Refreshed rows come from user_engagement; later ones are added live; late ones wait."""
+def test_engaged_users_count_every_stored_event_at_once_late_ones_too(conn):
+    """user_engagement reads the rollups the drain keeps: no refresh, no watermark."""
     before = [row(NOW - dt.timedelta(minutes=m), user_id=u, duration=2.0) for m, u in ((30, "a"), (20, "a"), (10, "b"))]
     store(conn, before)
-    upkeep.refresh_view(conn, "user_engagement")
-    tail = [row(NOW - dt.timedelta(minutes=5), user_id="b", duration=4.0), row(NOW, user_id="c", duration=None)]
-    late = [row(NOW - dt.timedelta(minutes=15), user_id="c", duration=1.0)]  # before the watermark (10 min ago)
-    store(conn, tail + late)
-    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + tail, 10)
-    assert reads.engaged_users(conn, 1, 10)[1:] == (5, 3)  # the late event is not counted yet
-    assert [u[0] for u in reads.engaged_users(conn, 1, 10)[0]] == ["b", "a", "c"]  # 2 events each: most duration first
-    upkeep.refresh_view(conn, "user_engagement")
-    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + tail + late, 10)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before, 10)
+    later = [row(NOW - dt.timedelta(minutes=5), user_id="b", duration=4.0), row(NOW, user_id="c", duration=None)]
+    late = [row(NOW - dt.timedelta(days=3), user_id="c", duration=1.0)]
+    store(conn, later + late)
+    assert reads.engaged_users(conn, 1, 10) == oracle_users(before + later + late, 10)
     users, events, count = reads.engaged_users(conn, 1, 10)
     assert (events, count) == (6, 3)
-    assert [u[0] for u in users] == ["b", "a", "c"]
-    assert users[2] == ("c", 2, 1.0, late[0]["timestamp"], tail[1]["timestamp"])
-    assert users[0] == ("b", 2, 6.0, before[2]["timestamp"], tail[0]["timestamp"])
+    assert [u[0] for u in users] == ["b", "a", "c"]  # 2 events each: most duration first
+    assert users[2] == ("c", 2, 1.0, late[0]["timestamp"], later[1]["timestamp"])
+    assert users[0] == ("b", 2, 6.0, before[2]["timestamp"], later[0]["timestamp"])

@@ -9,7 +9,7 @@ import pytest
 
 from engine import metrics
 from engine.core import copyfmt
-from engine.db import upkeep, writes
+from engine.db import writes
 from tests import oracle
 from tests.conftest import with_settings
 
@@ -17,6 +17,9 @@ pytestmark = pytest.mark.integration
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 WINDOW = 300
+FIRST = NOW.replace(second=0) - dt.timedelta(minutes=4)  # the window: 5 whole minutes, now's the last
+NEXT = NOW.replace(second=0) + dt.timedelta(minutes=1)
+MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def store(conn, events: list[dict]) -> None:
@@ -39,13 +42,13 @@ def store(conn, events: list[dict]) -> None:
     writes.load_rows(conn, b"".join(lines))
 
 
-def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None):
+def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None, at=None):
     return {
         "project_id": project_id,
         "user_id": user_id,
         "element": element,
         "duration": duration,
-        "timestamp": NOW - dt.timedelta(seconds=seconds_ago),
+        "timestamp": at or NOW - dt.timedelta(seconds=seconds_ago),
         "session_id": session_id,
     }
 
@@ -79,9 +82,11 @@ CASES = {
     "empty": [],
     "one event": [event()],
     "one event without duration or element": [event(duration=None, element=None)],
-    "exactly at the window's start is out": [event(seconds_ago=WINDOW)],
+    "exactly at the window's first minute is in": [event(at=FIRST)],
+    "just before the window's first minute is out": [event(at=FIRST - MICROSECOND)],
     "exactly now is in": [event(seconds_ago=0)],
-    "in the future is out": [event(seconds_ago=-1)],
+    "the rest of now's minute is in": [event(at=NEXT - MICROSECOND)],
+    "the next minute is out": [event(at=NEXT)],
     "other project only": [event(project_id=2)],
     "ties by bytes": [event(element="b"), event(element="a"), event(element="B"), event(element="a"), event(element="b")],
     "more elements than the limit": [event(element=f"e{i:02d}", user_id=f"u{i}") for i in range(15)],
@@ -117,8 +122,6 @@ def test_window_length_is_a_setting(conn, settings):
 def test_views_match_their_definitions(conn, settings, seed):
     rows = generated(seed, 2000)
     store(conn, rows)
-    for view in ("user_engagement", "project_totals", "activity_heatmap", "element_rankings"):
-        upkeep.refresh_view(conn, view)
 
     got = {
         (p, u): (n, s, el, total, avg, first, last)

@@ -27,7 +27,8 @@ def tables(url):
     conn = postgres.connect(url, application_name="t", statement_timeout_ms=10_000, io_timeout_seconds=10)
     try:
         return {
-            r[0] for r in conn.run("SELECT relname FROM pg_class WHERE relkind IN ('r','p','m') AND relnamespace = 'public'::regnamespace")
+            r[0]
+            for r in conn.run("SELECT relname FROM pg_class WHERE relkind IN ('r','p','m','v') AND relnamespace = 'public'::regnamespace")
         }
     finally:
         conn.close()

@@ -18,11 +18,12 @@ NOW = dt.datetime(2026, 5, 10, 15, 7, 42, 123456, tzinfo=dt.UTC)
     ],
 )
 def test_minute_span_holds_sixty_buckets_ending_with_the_current_minute(now, first):
-    assert metric_logic.minute_span(now) == (first, now)
+    assert metric_logic.minute_span(now) == (first, now.replace(second=0, microsecond=0))
 
 
 def test_minute_span_length_is_an_argument():
-    assert metric_logic.minute_span(NOW, 1) == (dt.datetime(2026, 5, 10, 15, 7, tzinfo=dt.UTC), NOW)
+    minute = dt.datetime(2026, 5, 10, 15, 7, tzinfo=dt.UTC)
+    assert metric_logic.minute_span(NOW, 1) == (minute, minute)
 
 
 def test_per_minute_body():
@@ -30,7 +31,7 @@ def test_per_minute_body():
     rows = [(first, 3, 2), (first + dt.timedelta(minutes=1), 0, 0)]
     assert metric_logic.shape_per_minute(rows, first, until) == {
         "from": "2026-05-10T15:06:00+00:00",
-        "to": "2026-05-10T15:07:42.123456+00:00",
+        "to": "2026-05-10T15:08:00+00:00",
         "bucket_seconds": 60,
         "events": 3,
         "points": [
@@ -47,16 +48,16 @@ def test_elements_body_rounds_durations_like_the_headline():
         {"element": "video_player", "events": 5, "users": 2, "avg_duration": 8.13},
         {"element": "like_button", "events": 1, "users": 1, "avg_duration": 0.0},
     ]
-    assert (body["from"], body["to"]) == ("2026-05-10T14:08:00+00:00", "2026-05-10T15:07:42.123456+00:00")
+    assert (body["from"], body["to"]) == ("2026-05-10T14:08:00+00:00", "2026-05-10T15:08:00+00:00")
 
 
 def test_heatmap_body_carries_total_and_largest_cell():
-    since, until = metric_logic.window(NOW, metric_logic.HEATMAP_SECONDS)
+    since, until = metric_logic.minute_span(NOW, metric_logic.HEATMAP_MINUTES)
     rows = [(d, h, 0) for d in range(1, 8) for h in range(24)]
     rows[0], rows[30] = (1, 0, 4), (2, 6, 9)
     body = metric_logic.shape_heatmap(rows, since, until)
     assert (body["events"], body["max_events"], body["timezone"]) == (13, 9, "UTC")
-    assert body["from"] == "2026-05-03T15:07:42.123456+00:00"
+    assert (body["from"], body["to"]) == ("2026-05-03T15:08:00+00:00", "2026-05-10T15:08:00+00:00")
     assert len(body["cells"]) == 168
     assert body["cells"][30] == {"weekday": 2, "hour": 6, "events": 9}
 

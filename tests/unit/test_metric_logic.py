@@ -7,8 +7,22 @@ from engine.core import metric_logic
 NOW = dt.datetime(2026, 5, 10, 15, 0, tzinfo=dt.UTC)
 
 
-def test_window_is_half_open_and_ends_now():
-    assert metric_logic.window(NOW, 300) == (NOW - dt.timedelta(minutes=5), NOW)
+@pytest.mark.parametrize(
+    ("now", "seconds", "first", "last"),
+    [
+        (NOW, 300, "14:56", "15:00"),
+        (NOW.replace(minute=3, second=59, microsecond=999999), 300, "14:59", "15:03"),
+        (NOW.replace(second=1), 60, "15:00", "15:00"),
+        (NOW, 10, "15:00", "15:00"),  # at least one minute
+        (NOW, 170, "14:58", "15:00"),  # rounded to whole minutes
+    ],
+)
+def test_window_is_whole_minutes_ending_with_now_s(now, seconds, first, last):
+    def at(hhmm):
+        hour, minute = map(int, hhmm.split(":"))
+        return NOW.replace(hour=hour, minute=minute)
+
+    assert metric_logic.window(now, seconds) == (at(first), at(last))
 
 
 @pytest.mark.parametrize(("events", "seconds", "rate"), [(0, 300, 0.0), (212, 300, 42.4), (1, 300, 0.2), (7, 60, 7.0), (1, 900, 0.07)])
@@ -27,7 +41,7 @@ def test_shape_keeps_seed_keys_first():
     )
     assert list(body)[:4] == ["active_users", "events_per_min", "avg_duration", "top_elements"]
     assert body["top_elements"] == [{"element": "video_player", "count": 120}, {"element": "like_button", "count": 85}]
-    assert body["window"] == {"seconds": 300, "from": "2026-05-10T14:55:00+00:00", "to": "2026-05-10T15:00:00+00:00"}
+    assert body["window"] == {"seconds": 300, "from": "2026-05-10T14:56:00+00:00", "to": "2026-05-10T15:01:00+00:00"}
     assert body["all_time"] == {"events": 0, "users": 0, "top_elements": []}
 
 

@@ -120,6 +120,7 @@ class RefreshSchema(Schema):
     reason = fields.String(metadata={"description": "why it was skipped"})
     timings = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={"description": "seconds per step"})
     partitions = fields.Dict(metadata={"description": "partitions created and dropped, rows expired"})
+    backfill = fields.Dict(metadata={"description": "a pending backfill of the rollups: events counted, chunks, projects left, seconds"})
 
 
 class HealthSchema(Schema):

@@ -100,9 +100,14 @@ MAX_JSON_INT = 2**63 - 1
 LOCK_MIGRATE = 7_301_001
 LOCK_REFRESH = 7_301_002
 LOCK_PARTITIONS = 7_301_003
+# Shared by each drain transaction, exclusive by a backfill chunk (sql/009_rollups.sql).
+LOCK_ROLLUP_BACKFILL = 7_301_004
 
 # view-refresh deletes task_runs rows older than this.
 TASK_RUNS_KEEP_DAYS = 14
 
-# In refresh order: project_totals reads user_engagement.
-MATERIALIZED_VIEWS = ("user_engagement", "project_totals", "activity_heatmap", "element_rankings")
+# Rows of the per-minute rollup tables are deleted after this many days; 0 keeps them, so by
+# default they outlive the raw events they were counted from (the all-time rollups are never deleted).
+DEFAULT_ROLLUP_RETENTION_DAYS = 0
+# A backfill chunk counts about this many events while drains wait on its lock.
+BACKFILL_CHUNK_EVENTS = 50_000

@@ -1,10 +1,9 @@
-"""Upkeep of the store: partitions, retention, the views' refresh, task runs and advisory locks."""
+"""Upkeep of the store: partitions, retention, task runs and advisory locks."""
 
 from __future__ import annotations
 
 import orjson
 
-from engine.core import constants as c
 from engine.core.partitions import day_of
 from engine.db.postgres import conn_state, transaction
 from engine.db.queries import run
@@ -44,12 +43,6 @@ def try_advisory_lock(conn, key: int) -> bool:
 
 def advisory_unlock(conn, key: int) -> None:
     run(conn, "advisory_unlock", key=key)
-
-
-def refresh_view(conn, name: str) -> None:
-    if name not in c.MATERIALIZED_VIEWS:
-        raise ValueError(f"unknown materialized view {name!r}")
-    conn.run(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
 
 
 def record_task_run(conn, task: str, status: str, started_at, finished_at, counts: dict, oldest_age: float | None, details: dict) -> None:

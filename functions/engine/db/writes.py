@@ -8,32 +8,61 @@ from __future__ import annotations
 
 import orjson
 
+from engine.core.constants import LOCK_ROLLUP_BACKFILL
 from engine.db.postgres import conn_state, transaction
-from engine.db.queries import QUERIES, run
+from engine.db.queries import QUERIES, run, run_prepared
 
 
 def ensure_staging(conn) -> None:
-    """Create this connection's staging table once, outside any transaction.
+    """Create this connection's staging and rollup tables once, outside any transaction.
 
-    Created inside the load's transaction, a rollback would take the table with it.
+    Created inside the load's transaction, a rollback would take the tables with it.
     """
     state = conn_state(conn)
     if not state.get("has_staging"):
-        run(conn, "create_staging")
+        for name in ("create_staging", "create_rollup_batch", "create_rollup_fresh"):
+            run(conn, name)
         state["has_staging"] = True
 
 
-def load_rows(conn, copy_text: bytes) -> int:
-    """COPY entries (copyfmt.copy_line) into staging and move the new ones into events; commit;
-    return rows inserted.
+# In this order in every transaction, each statement's keys sorted: one global lock order.
+ROLLUP_STATEMENTS = sorted(name for name in QUERIES if name.startswith("rollup_apply_"))
 
-    Idempotent per event id (see sql/load_staged.sql), so a replayed batch inserts nothing.
+
+def apply_rollups(conn, prepared: bool = True) -> None:
+    """Add rollup_batch's rows to the rollup tables (inside the caller's transaction).
+
+    prepared=False parses each statement afresh, so that it resolves the table names again
+    (a statement prepared earlier on this connection stays bound to the tables it saw then).
+    """
+    for name in ROLLUP_STATEMENTS:
+        if prepared:
+            run_prepared(conn, name)
+        else:
+            run(conn, name)
+
+
+def add_to_rollups(conn) -> None:
+    """Count the rows this transaction inserted (rollup_batch), leaving to a running backfill
+    the ones before its counted_from (see sql/009_rollups.sql)."""
+    run_prepared(conn, "rollup_lock_shared", key=LOCK_ROLLUP_BACKFILL)
+    run_prepared(conn, "rollup_defer")
+    apply_rollups(conn)
+
+
+def load_rows(conn, copy_text: bytes) -> int:
+    """COPY entries (copyfmt.copy_line) into staging, move the new ones into events and their
+    counts into the rollups; commit; return rows inserted.
+
+    Idempotent per event id (see sql/load_staged.sql), so a replayed batch inserts and counts nothing.
     """
     ensure_staging(conn)
     with transaction(conn):
         conn.run(QUERIES["copy_staging"], stream=[copy_text])
         run(conn, "load_staged")
         inserted = conn.row_count
+        if inserted > 0:
+            add_to_rollups(conn)
     return max(inserted, 0)
 
 

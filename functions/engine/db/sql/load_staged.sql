@@ -3,6 +3,8 @@
 -- batch (a second copy follows the first's fate), so no sort is needed to pick one, and
 -- IN lets the planner hash the fresh ids (a join on the CTEs, whose sizes it cannot know,
 -- was planned as a merge join whose sorts spilled to disk on large batches).
+-- The rows inserted, and only they, go on to rollup_batch for the rollups (rollup_apply_*.sql),
+-- in the same transaction.
 -- Text goes into varchar columns by assignment, which refuses a value that is too long
 -- (an explicit cast to varchar(n) would cut it silently).
 WITH staged AS MATERIALIZED (
@@ -31,7 +33,8 @@ fresh AS (
     FROM staged
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
-)
+),
+inserted AS (
 INSERT INTO events (event_id, project_id, user_id, action, element, duration, "timestamp",
                     client_timestamp, sent_at, received_at, session_id, properties, request_id,
                     anonymous_id, context, envelope)
@@ -40,3 +43,7 @@ SELECT s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."
        s.anonymous_id, s.context, s.envelope
 FROM staged s
 WHERE s.event_id IN (SELECT event_id FROM fresh)
+RETURNING project_id, user_id, element, duration, "timestamp", session_id
+)
+INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id)
+SELECT project_id, user_id, element, duration, "timestamp", session_id FROM inserted

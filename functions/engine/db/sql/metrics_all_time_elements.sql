@@ -1,6 +1,6 @@
--- Most used elements over all retained events, as of the last view refresh.
+-- Most used elements over all events ever stored, as of the drain's last commit.
 SELECT element, events
-FROM element_rankings
+FROM rollup_elements
 WHERE project_id = :project_id
 ORDER BY events DESC, element COLLATE "C"
 LIMIT :limit

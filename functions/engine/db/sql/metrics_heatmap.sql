@@ -1,15 +1,14 @@
--- Events per ISO weekday (1 = Monday) and hour (UTC) over (:since, :until], all 168 cells,
--- zeros included, Monday 00h first. Over the last 7 days each cell is one hour of the week,
--- and the query reads events directly so that the chart is live; activity_heatmap (all
--- retained events, as of its last refresh) answers the same question for Grafana and SQL.
+-- Events per ISO weekday (1 = Monday) and hour (UTC) over the minutes :first through :last,
+-- all 168 cells, zeros included, Monday 00h first, from rollup_minutes (one row per minute
+-- that had events). activity_heatmap answers the same question over all time.
 WITH counts AS (
-    SELECT extract(isodow FROM "timestamp" AT TIME ZONE 'UTC')::integer AS weekday,
-           extract(hour FROM "timestamp" AT TIME ZONE 'UTC')::integer   AS hour,
-           count(*)                                                     AS events
-    FROM events
+    SELECT extract(isodow FROM minute AT TIME ZONE 'UTC')::integer AS weekday,
+           extract(hour FROM minute AT TIME ZONE 'UTC')::integer   AS hour,
+           sum(events)                                             AS events
+    FROM rollup_minutes
     WHERE project_id = :project_id
-      AND "timestamp" > CAST(:since AS timestamptz)
-      AND "timestamp" <= CAST(:until AS timestamptz)
+      AND minute >= CAST(:first AS timestamptz)
+      AND minute <= CAST(:last AS timestamptz)
     GROUP BY 1, 2
 )
 SELECT d.weekday, h.hour, coalesce(c.events, 0) AS events

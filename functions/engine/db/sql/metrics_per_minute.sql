@@ -1,19 +1,21 @@
--- Events and distinct users per minute of event time, from the minute :first through :until
--- (the current, partial minute last): one row per minute, zeros included, oldest first.
--- Read from events directly, like the headline numbers, so a drained event counts at once.
-WITH counts AS (
-    SELECT date_trunc('minute', "timestamp") AS minute,
-           count(*)                          AS events,
-           count(DISTINCT person_id)         AS users
-    FROM events_people
-    WHERE project_id = :project_id
-      AND "timestamp" >= CAST(:first AS timestamptz)
-      AND "timestamp" <= CAST(:until AS timestamptz)
-    GROUP BY 1
+-- Events and distinct people per minute of event time, from the minute :first through the
+-- minute :last (the current, partial one): one row per minute, zeros included, oldest first.
+WITH present AS (
+    SELECT m.minute, coalesce(l.person_id, m.user_id) AS person
+    FROM rollup_minute_users m
+    LEFT JOIN identity_links l ON l.project_id = m.project_id AND l.alias_id = m.user_id
+    WHERE m.project_id = :project_id
+      AND m.minute >= CAST(:first AS timestamptz)
+      AND m.minute <= CAST(:last AS timestamptz)
+    GROUP BY 1, 2
+),
+people AS (
+    SELECT minute, count(*) AS users FROM present GROUP BY minute
 )
-SELECT m.minute,
-       coalesce(c.events, 0) AS events,
-       coalesce(c.users, 0)  AS users
-FROM generate_series(CAST(:first AS timestamptz), date_trunc('minute', CAST(:until AS timestamptz)), interval '1 minute') AS m (minute)
-LEFT JOIN counts c USING (minute)
-ORDER BY m.minute
+SELECT s.minute,
+       coalesce(r.events, 0) AS events,
+       coalesce(p.users, 0)  AS users
+FROM generate_series(CAST(:first AS timestamptz), CAST(:last AS timestamptz), interval '1 minute') AS s (minute)
+LEFT JOIN rollup_minutes r ON r.project_id = :project_id AND r.minute = s.minute
+LEFT JOIN people p ON p.minute = s.minute
+ORDER BY s.minute

@@ -1,11 +1,10 @@
--- Most used elements over (since, until]; ties broken by the element's bytes (COLLATE "C")
--- so the order is the same on every server whatever its locale.
-SELECT element, count(*) AS count
-FROM events
+-- Most used elements over the whole minutes :first through :last; ties broken by the
+-- element's bytes (COLLATE "C") so the order is the same on every server whatever its locale.
+SELECT element, sum(events) AS count
+FROM rollup_minute_elements
 WHERE project_id = :project_id
-  AND "timestamp" > :since
-  AND "timestamp" <= :until
-  AND element IS NOT NULL
+  AND minute >= CAST(:first AS timestamptz)
+  AND minute <= CAST(:last AS timestamptz)
 GROUP BY element
-ORDER BY count(*) DESC, element COLLATE "C"
+ORDER BY sum(events) DESC, element COLLATE "C"
 LIMIT :limit
