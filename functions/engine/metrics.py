@@ -52,7 +52,7 @@ def read_freshness(settings: Settings, now: dt.datetime) -> dict:
     """The freshness block; Redis being down must not take the numbers down with it."""
     try:
         backlog, age, state = bookkeeping.pipeline_facts(
-            clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000)
+            clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000), clients.stream_shards(settings)
         )
     except redis.RedisError as exc:
         log.warning("freshness unavailable", extra={"error": str(exc)[:200]})
