@@ -109,17 +109,22 @@ def redis_facts(settings: Settings, keys: Keys | None = None) -> ServerFacts:
     return facts
 
 
+# Roles that only read: with ANALYTICS_DATABASE_READ_URL they read from that replica.
+READ_ROLES = ("metrics",)
+
+
 @contextlib.contextmanager
 def pg(settings: Settings, role: str, statement_timeout_ms: int | None = None):
     """This thread's connection for `role` (its application_name), reconnecting if dropped."""
     conns = getattr(_local, "conns", None)
     if conns is None:
         conns = _local.conns = {}
-    key = (settings.database_url, role)
+    url = settings.database_read_url if role in READ_ROLES and settings.database_read_url else settings.database_url
+    key = (url, role)
     conn = conns.get(key)
     if conn is None:
         conn = postgres.connect(
-            settings.database_url,
+            url,
             application_name=f"analytics-{role}",
             statement_timeout_ms=statement_timeout_ms or settings.pg_statement_timeout_ms,
             io_timeout_seconds=settings.io_timeout_seconds,

@@ -20,6 +20,8 @@ NODE_TIMEOUT_MS = 1500  # how long a silent master has before its replica takes 
 
 
 class RedisClusterServers:
+    """2 × masters servers on base_port…, their cluster bus on the next 2 × masters ports."""
+
     def __init__(self, root: Path, base_port: int, masters: int = 3):
         self.root, self.ports = root, [base_port + i for i in range(2 * masters)]
         self.procs: dict[int, subprocess.Popen] = {}
@@ -30,7 +32,7 @@ class RedisClusterServers:
             data = self.root / f"redis-{port}"
             data.mkdir(parents=True, exist_ok=True)
             self.procs[port] = subprocess.Popen(
-                [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--cluster-enabled", "yes",
+                [server, "--port", str(port), "--cluster-port", str(port + len(self.ports)), "--bind", "127.0.0.1", "--dir", str(data), "--cluster-enabled", "yes",
                  "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
                  "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--logfile", str(data / "log")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -45,10 +47,10 @@ class RedisClusterServers:
 
     def healthy(self) -> bool:
         """Every live server sees cluster_state ok, and every master has a connected replica."""
+        if not self.healthy_state():
+            return False
         for port in self.live():
             with self.client(port) as client:
-                if client.cluster("info").get("cluster_state") != "ok":
-                    return False
                 info = client.info("replication")
                 if info["role"] == "master" and info["connected_slaves"] < 1:
                     return False

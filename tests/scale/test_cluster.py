@@ -9,7 +9,9 @@ Every event id that got a 202 must be exactly one row: nothing acknowledged is l
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ class Ledger:
 
 @pytest.fixture
 def cluster_stack(function_env, tmp_path):
-    base = free_port_block(10)
+    base = free_port_block(16)  # 6 servers, their 6 bus ports, 4 functions
     servers = RedisClusterServers(tmp_path, base)
     env = {k: v for k, v in function_env.items() if k != "ANALYTICS_REDIS_URL"} | {
         "ANALYTICS_REDIS_CLUSTER_NODES": "",
@@ -61,8 +63,8 @@ def cluster_stack(function_env, tmp_path):
     try:
         servers.start()
         env["ANALYTICS_REDIS_CLUSTER_NODES"] = servers.nodes()
-        ingest = FunctionProcess("ingest", base + 6, env, logs, threads=8)
-        drains = [FunctionProcess("stream-drain", base + 7 + i, env, logs, threads=2) for i in range(3)]
+        ingest = FunctionProcess("ingest", base + 12, env, logs, threads=8)
+        drains = [FunctionProcess("stream-drain", base + 13 + i, env, logs, threads=2) for i in range(3)]
         processes = [ingest, *drains]
         for process in processes:
             process.start()
@@ -119,6 +121,15 @@ def pending_of(client, pids: set[int]) -> int:
 NAMESPACE: list[str] = []
 
 
+def holding_a_batch(process: FunctionProcess, client, pids: set[int]) -> bool:
+    """Freeze the drain (SIGSTOP); True, leaving it frozen, when it holds pending entries, else thaw it."""
+    os.killpg(process.proc.pid, signal.SIGSTOP)
+    if pending_of(client, pids) > 0:
+        return True
+    os.killpg(process.proc.pid, signal.SIGCONT)
+    return False
+
+
 def wait(predicate, seconds: float, what: str, interval: float = 0.02):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -160,8 +171,8 @@ def test_cluster_failover_and_drain_takeover_lose_nothing(cluster_stack, functio
         # A drain dies with a batch in hand: the others take its shards over.
         victim = drains[0]
         pids = {victim.proc.pid, *(p.pid for p in psutil.Process(victim.proc.pid).children(recursive=True))}
-        wait(lambda: pending_of(client, pids) > 0, 60, "the victim drain holding a batch", 0.005)
-        victim.kill()
+        wait(lambda: holding_a_batch(victim, client, pids), 60, "the victim drain holding a batch", 0.005)
+        victim.kill()  # while stopped with a batch in hand: read, not yet acknowledged
         for thread in threads[:SENDERS]:
             thread.join(max(1.0, deadline - time.monotonic()))
         assert batches.empty() and len(ledger.acknowledged) == EVENTS, (len(ledger.acknowledged), ledger.statuses)
@@ -170,6 +181,7 @@ def test_cluster_failover_and_drain_takeover_lose_nothing(cluster_stack, functio
         )
         try:
             wait(lambda: conn.run("SELECT count(*) FROM events")[0][0] >= EVENTS, 90, "every acknowledged event drained", 0.5)
+            wait(lambda: sum(client.xlen(k.stream) for k in shards) == 0, 60, "every shard emptied, the dead drain's too", 0.5)
             time.sleep(1.5)  # a late duplicate, were there one, would land now
             rows = [r[0] for r in conn.run("SELECT event_id::text FROM events")]
         finally:
