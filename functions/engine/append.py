@@ -18,6 +18,7 @@ import redis
 
 from engine import clients
 from engine.buffer import bookkeeping, dedupe, ratelimit, streams
+from engine.buffer.keys import shard_index
 from engine.config import Settings
 from engine.core import apikeys, auth, clientip, durability
 from engine.core import constants as c
@@ -26,6 +27,14 @@ from engine.logs import get_logger
 
 log = get_logger("engine.append")
 
+# A node failed, or the cluster's slots are moving (a failover): the edge answers 503 (buffer/errors.py).
+NODE_FAILURES = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.MovedError,
+    redis.exceptions.TryAgainError,
+)
 RETRY_LATER = {"Retry-After": str(c.RETRY_AFTER_SECONDS)}
 
 
@@ -92,6 +101,7 @@ class Item:
     event_id: str
     dedupe_id: bytes
     payload: bytes
+    person: str = ""  # whose event: with several stream shards, it picks the shard (buffer/keys.shard_index)
 
 
 def append_items(
@@ -114,19 +124,12 @@ def append_items(
             {"limit_events": int(largest)},
             events=len(items),
         )
-    fsync_timeout = admit(settings)
-    rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
     try:
-        entry_ids = streams.append_events(
-            rclient,
-            keys,
-            [(item.dedupe_id, item.payload) for item in items],
-            settings.dedupe_window_seconds,
-            settings.max_backlog,
-            fsync_timeout,
-            buckets,
-            dedupe.marks_per_shard(clients.redis_facts(settings).hash_listpack_entries),
-        )
+        fsync_timeout = admit(settings)
+        entry_ids = append_routed(settings, items, project_id, fsync_timeout, buckets)
+    except NODE_FAILURES:
+        clients.forget_topology(settings)  # a node failed or slots moved: the next request re-reads the map
+        raise
     except streams.RateLimited as exc:
         rate = buckets.key_rate if exc.which == "key" else buckets.ip_rate
         whose = "this write key" if exc.which == "key" else "this client address"
@@ -148,7 +151,7 @@ def append_items(
             f"{exc}; the events may be stored: resend them with the same event_id", headers=RETRY_LATER, events=len(items)
         ) from None
     if rejected:
-        bookkeeping.count(rclient, keys, **{"rejected:invalid_event": len(rejected)})
+        bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **{"rejected:invalid_event": len(rejected)})
     duplicates = sum(1 for entry_id in entry_ids if entry_id is None)
     appended = [e.decode() for e in entry_ids if e is not None]
     log.info(
@@ -164,3 +167,36 @@ def append_items(
         },
     )
     return Outcome(ids, len(items) - duplicates, duplicates, rejected)
+
+
+def append_routed(
+    settings: Settings, items: list[Item], project_id: int, fsync_timeout: int | None, buckets: ratelimit.Buckets | None
+) -> list[bytes | None]:
+    """Append each item to its person's stream shard, one script call per shard; entry ids in item order.
+
+    With one shard this is the one call it always was. A batch that spans shards is appended
+    shard by shard: should a later shard refuse, the earlier shards' events stay appended and
+    the request answers the refusal (a resend with the same event_ids is deduplicated).
+    """
+    shards = clients.stream_shards(settings)
+    by_shard: dict[int, list[int]] = {}
+    for position, item in enumerate(items):
+        by_shard.setdefault(shard_index(project_id, item.person, len(shards)), []).append(position)
+    entry_ids: list[bytes | None] = [None] * len(items)
+    for shard, positions in by_shard.items():
+        shard_keys = shards[shard]
+        facts = clients.redis_facts(settings, shard_keys)
+        replies = streams.append_events(
+            clients.node_client(settings, shard_keys),
+            shard_keys,
+            [(items[p].dedupe_id, items[p].payload) for p in positions],
+            settings.dedupe_window_seconds,
+            settings.max_backlog,
+            fsync_timeout,
+            ratelimit.for_shard(buckets, shard_keys, len(shards)) if buckets is not None else None,
+            dedupe.marks_per_shard(facts.hash_listpack_entries),
+            replica_timeout_ms=c.REPLICA_WAIT_TIMEOUT_MS if facts.replicas > 0 else None,
+        )
+        for p, entry_id in zip(positions, replies, strict=True):
+            entry_ids[p] = entry_id
+    return entry_ids

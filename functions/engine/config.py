@@ -59,10 +59,14 @@ class Settings:
     metrics_allowed_origins: tuple[str, ...] = ()
     max_backlog: int = c.DEFAULT_MAX_BACKLOG
     max_redis_memory_ratio: float = c.DEFAULT_MAX_REDIS_MEMORY_RATIO
+    stream_shards: int = 1
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
+    database_read_url: str | None = None
 
     def require(self, *names: str) -> Settings:
         """Fail with the variable's name unless every named setting is present."""
-        missing = [ENV_NAMES[n] for n in names if getattr(self, n) in (None, "")]
+        present = {"redis_url"} if self.redis_cluster_nodes else set()  # a cluster replaces the one Redis
+        missing = [ENV_NAMES[n] for n in names if getattr(self, n) in (None, "") and n not in present]
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be set (see README, Configuration)")
         return self
@@ -128,6 +132,18 @@ def _origins(value: str) -> tuple[str, ...]:
     return origins
 
 
+def _nodes(value: str) -> tuple[tuple[str, int], ...]:
+    nodes = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        host, _, port = part.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"must be a comma-separated list of host:port, got {part!r}")
+        nodes.append((host, int(port)))
+    if not nodes:
+        raise ValueError("names no host:port")
+    return tuple(nodes)
+
+
 def _namespace(value: str) -> str:
     value = _text(value)
     if not all(ch.isalnum() or ch in "-_." for ch in value):
@@ -175,6 +191,9 @@ FIELDS = {
     "metrics_allowed_origins": ("ANALYTICS_METRICS_ALLOWED_ORIGINS", _origins),
     "max_backlog": ("ANALYTICS_MAX_BACKLOG", _number(int, 1, 1_000_000_000)),
     "max_redis_memory_ratio": ("ANALYTICS_MAX_REDIS_MEMORY_RATIO", _number(float, 0.05, 1.0)),
+    "stream_shards": ("ANALYTICS_STREAM_SHARDS", _number(int, 1, c.MAX_STREAM_SHARDS)),
+    "redis_cluster_nodes": ("ANALYTICS_REDIS_CLUSTER_NODES", _nodes),
+    "database_read_url": ("ANALYTICS_DATABASE_READ_URL", _url("postgresql", "postgres")),
 }
 ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
 

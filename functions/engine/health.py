@@ -43,7 +43,7 @@ def healthz(settings: Settings, function: str, needs: tuple[str, ...]) -> flask.
 def stream_readiness(settings: Settings, function: str) -> dict:
     """The stream's lag, and for ingest whether it would refuse events now (backpressure, durability)."""
     rclient, keys = clients.redis_client(settings), clients.stream_keys(settings)
-    backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms())
+    backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms(), clients.stream_shards(settings))
     stream = {"backlog": backlog, "oldest_undrained_age_seconds": oldest_age, "max_backlog": settings.max_backlog}
     if function == "ingest":
         facts = clients.redis_facts(settings)

@@ -48,11 +48,18 @@ def read_metrics(conn, project_id: int, now: dt.datetime, settings: Settings) ->
     )
 
 
+def read_with_replica_state(conn, project_id: int, now: dt.datetime, settings: Settings) -> tuple[dict, dict | None]:
+    """The metrics, and with a read replica its replay state, read first: the last drain it names
+    was replayed before the numbers were read, so the numbers hold at least that drain's rows."""
+    replica = reads.replica_state(conn) if settings.database_read_url else None
+    return read_metrics(conn, project_id, now, settings), replica
+
+
 def read_freshness(settings: Settings, now: dt.datetime) -> dict:
     """The freshness block; Redis being down must not take the numbers down with it."""
     try:
         backlog, age, state = bookkeeping.pipeline_facts(
-            clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000)
+            clients.redis_client(settings), clients.stream_keys(settings), int(now.timestamp() * 1000), clients.stream_shards(settings)
         )
     except redis.RedisError as exc:
         log.warning("freshness unavailable", extra={"error": str(exc)[:200]})
@@ -63,8 +70,10 @@ def read_freshness(settings: Settings, now: dt.datetime) -> dict:
 def get_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     project_id = auth.project_for_read_key(settings.read_key, request.headers, keyring.lookup_for(settings))
     now = dt.datetime.now(dt.UTC)
-    body = clients.read(settings, "metrics", lambda conn: read_metrics(conn, project_id, now, settings))
+    body, replica = clients.read(settings, "metrics", lambda conn: read_with_replica_state(conn, project_id, now, settings))
     body["freshness"] = read_freshness(settings, now)
+    if replica is not None:
+        body["freshness"] = metric_logic.on_replica(body["freshness"], replica, now)
     return web.json_response(200, body, {"Cache-Control": "no-store"})
 
 

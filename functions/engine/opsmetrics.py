@@ -37,7 +37,7 @@ class PipelineCollector:
 
     def collect(self):
         rclient, keys = clients.redis_client(self.settings), clients.stream_keys(self.settings)
-        counters = bookkeeping.read_counters(rclient, keys)
+        counters = bookkeeping.read_counters(rclient, keys, clients.stream_shards(self.settings))
         for key, (name, help_text) in COUNTERS.items():
             family = CounterMetricFamily(name, help_text)
             family.add_metric([], counters.get(key, 0))
@@ -47,12 +47,12 @@ class PipelineCollector:
             if key.startswith(REJECTED_PREFIX):
                 rejected.add_metric([key[len(REJECTED_PREFIX) :]], value)
         yield rejected
-        backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms())
+        backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms(), clients.stream_shards(self.settings))
         yield GaugeMetricFamily("analytics_stream_backlog", "Stream entries not yet in PostgreSQL", value=backlog)
         yield GaugeMetricFamily(
             "analytics_stream_oldest_age_seconds", "Age of the oldest undrained entry (0 when none)", value=oldest_age or 0.0
         )
-        marks = dedupe.marks_held(rclient, keys.seen)
+        marks = sum(dedupe.marks_held(rclient, shard.seen) for shard in clients.stream_shards(self.settings))
         yield GaugeMetricFamily("analytics_dedupe_marks", "Client event_ids remembered for the dedupe window", value=marks)
         yield GaugeMetricFamily(
             "analytics_dedupe_bytes_estimate",

@@ -7,7 +7,7 @@ import logging
 
 import flask
 
-from engine import clients, drain, refresh, web
+from engine import clients, refresh, shards, web
 from engine.buffer import bookkeeping
 from engine.config import Settings
 from engine.core import auth
@@ -23,14 +23,15 @@ def post_drain(settings: Settings, request: flask.Request, rid: str) -> flask.Re
     rclient = clients.redis_client(settings)
     keys = clients.stream_keys(settings)
     now = dt.datetime.now(dt.UTC)
+    stream_shards = clients.stream_shards(settings)
     with clients.pg(settings, "stream-drain") as conn:
-        report = drain.run_drain(rclient, conn, keys, settings, now)
+        report, drained = shards.drain_shards(rclient, conn, stream_shards, settings, now)
         finished = dt.datetime.now(dt.UTC)
-        _, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, int(finished.timestamp() * 1000))
+        _, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, int(finished.timestamp() * 1000), stream_shards)
         upkeep.record_task_run(conn, "stream-drain", "ok", now, finished, report.as_dict(), oldest_age, {"request_id": rid})
     bookkeeping.write_state(rclient, keys, last_drain_at=finished.timestamp(), last_drain_read=report.read)
     bookkeeping.count(rclient, keys, drain_runs=1, reclaimed=report.reclaimed)
-    body = report.as_dict()
+    body = report.as_dict() | ({"shards": drained} if len(stream_shards) > 1 else {})
     log.log(logging.INFO if report.read else logging.DEBUG, "drain finished", extra={"request_id": rid, **body})
     return web.json_response(200, body)
 

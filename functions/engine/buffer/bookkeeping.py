@@ -19,22 +19,33 @@ def count(client: redis.Redis, keys: Keys, **increments: int) -> None:
             pipe.execute()
 
 
-def read_counters(client: redis.Redis, keys: Keys) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in client.hgetall(keys.counters).items()}
-
-
-def pipeline_facts(client: redis.Redis, keys: Keys, now_ms: int) -> tuple[int, float | None, dict[str, str]]:
-    """(backlog, age of the oldest undrained entry, recorded state) in one round trip."""
+def read_counters(client: redis.Redis, keys: Keys, shards: tuple[Keys, ...] = ()) -> dict[str, int]:
+    """The ops counters, summed over the deployment's own hash and each stream shard's."""
+    names = list(dict.fromkeys([keys.counters, *(shard.counters for shard in shards)]))
     with client.pipeline(transaction=False) as pipe:
-        pipe.xlen(keys.stream)
-        pipe.xrange(keys.stream, count=1)
+        for name in names:
+            pipe.hgetall(name)
+        replies = pipe.execute()
+    totals: dict[str, int] = {}
+    for reply in replies:
+        for k, v in reply.items():
+            totals[k.decode()] = totals.get(k.decode(), 0) + int(v)
+    return totals
+
+
+def pipeline_facts(client: redis.Redis, keys: Keys, now_ms: int, shards: tuple[Keys, ...] = ()) -> tuple[int, float | None, dict[str, str]]:
+    """(backlog, age of the oldest undrained entry, recorded state) in one round trip, over every shard."""
+    streams = list(dict.fromkeys(shard.stream for shard in shards)) or [keys.stream]
+    with client.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            pipe.xlen(stream)
+            pipe.xrange(stream, count=1)
         pipe.hgetall(keys.state)
-        length, first, state = pipe.execute()
-    age = None
-    if first:
-        millis = int(first[0][0].split(b"-")[0])
-        age = max(0.0, (now_ms - millis) / 1000.0)
-    return length, age, {k.decode(): v.decode() for k, v in state.items()}
+        replies = pipe.execute()
+    length = sum(replies[0:-1:2])
+    firsts = [int(first[0][0].split(b"-")[0]) for first in replies[1:-1:2] if first]
+    age = max(0.0, (now_ms - min(firsts)) / 1000.0) if firsts else None
+    return length, age, {k.decode(): v.decode() for k, v in replies[-1].items()}
 
 
 def write_state(client: redis.Redis, keys: Keys, **values: float | int | str) -> None:

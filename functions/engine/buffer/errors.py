@@ -13,11 +13,18 @@ def server_error(exc: redis.ResponseError) -> str:
     return str(exc).rsplit("caused error: ", 1)[-1]
 
 
+# Refusals a client may retry: a full or read-only server, and a cluster's slots moving (a failover).
+REFUSALS = ("OOM", "MISCONF", "LOADING", "READONLY", "MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN")
+
+
+DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError, redis.exceptions.ClusterError)
+
+
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """A Redis failure as a 503 the client may retry, or None if it is not one."""
     retry = {"Retry-After": str(c.RETRY_AFTER_SECONDS)}
-    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError)):
+    if isinstance(exc, DOWN):
         return ServiceUnavailable("the event store (Redis) is unavailable; retry later", headers=retry)
-    if isinstance(exc, redis.ResponseError) and server_error(exc).startswith(("OOM", "MISCONF", "LOADING", "READONLY")):
+    if isinstance(exc, redis.ResponseError) and server_error(exc).startswith(REFUSALS):
         return ServiceUnavailable(f"the event store (Redis) refused the write: {server_error(exc)[:120]}", headers=retry)
     return None

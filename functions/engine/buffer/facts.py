@@ -8,7 +8,7 @@ from engine.core.durability import ServerFacts
 
 
 def server_facts(client: redis.Redis) -> ServerFacts:
-    info = client.info("server") | client.info("memory")
+    info = client.info("server") | client.info("memory") | client.info("replication")
     version = str(info.get("redis_version", "0"))
     config: dict = {}
     try:  # one name per CONFIG GET: Redis before 7 takes only one
@@ -34,4 +34,5 @@ def server_facts(client: redis.Redis) -> ServerFacts:
         rdb_snapshots=bool(value("save").strip()) if value("save") is not None else None,
         waitaof=(major, minor) >= (7, 2),
         hash_listpack_entries=int(value("hash-max-ziplist-entries")) if value("hash-max-ziplist-entries") is not None else None,
+        replicas=int(info.get("connected_slaves", 0)) if info.get("role") == "master" else 0,
     )

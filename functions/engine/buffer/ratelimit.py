@@ -31,6 +31,8 @@ class Buckets:
     key_rate: int
     ip_bucket: str
     ip_rate: int
+    key_tag: str = ""
+    ip_tag: str = ""
 
     @property
     def key_burst(self) -> float:
@@ -51,7 +53,7 @@ def daily_salt(client: redis.Redis, keys: Keys, day: dt.date) -> bytes:
     cache_key = (keys.state, day.isoformat())
     salt = _salts.get(cache_key)
     if salt is None:
-        name = f"{keys.state.rsplit(':', 1)[0]}:{c.SALT_SUFFIX}:{day.isoformat()}"
+        name = keys.salt(day.isoformat())
         client.set(name, secrets.token_bytes(32), nx=True, ex=c.SALT_KEEP_SECONDS)
         salt = client.get(name)
         _salts[cache_key] = salt
@@ -66,11 +68,28 @@ def buckets_for(
     key_rate: int, ip_rate: int, client: redis.Redis, keys: Keys, write_key_hash: bytes, address: str, now: dt.datetime
 ) -> Buckets:
     """The buckets of one request at these limits (events/s; 0 is no limit)."""
-    tag = keys.state.rsplit(":", 1)[0]
     ip_tag = address_tag(daily_salt(client, keys, now.date()), address) if ip_rate else "off"
+    key_tag = write_key_hash.hex()[:24]
+    return Buckets(keys.rate_bucket("key", key_tag), key_rate, keys.rate_bucket("ip", ip_tag), ip_rate, key_tag, ip_tag)
+
+
+def for_shard(buckets: Buckets, keys: Keys, shards: int) -> Buckets:
+    """The same request's buckets in one stream shard's slot, each with 1/shards of the limit.
+
+    The append script can only reach keys in its shard's slot, so with N shards a write key
+    (or an address) has N buckets of rate/N each (README, Scaling out: the trade-off).
+    """
+    if shards == 1:
+        return buckets
+
+    def share(rate: int) -> int:
+        return -(-rate // shards) if rate else 0
+
     return Buckets(
-        key_bucket=f"{tag}:{c.RATE_SUFFIX}:key:{write_key_hash.hex()[:24]}",
-        key_rate=key_rate,
-        ip_bucket=f"{tag}:{c.RATE_SUFFIX}:ip:{ip_tag}",
-        ip_rate=ip_rate,
+        keys.rate_bucket("key", buckets.key_tag),
+        share(buckets.key_rate),
+        keys.rate_bucket("ip", buckets.ip_tag),
+        share(buckets.ip_rate),
+        buckets.key_tag,
+        buckets.ip_tag,
     )

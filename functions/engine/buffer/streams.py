@@ -119,10 +119,14 @@ class NotFsynced(Exception):
     """WAITAOF timed out: the events are in the stream but not confirmed on disk."""
 
 
+class NotReplicated(NotFsynced):
+    """WAIT timed out: the events are in the master's stream but no replica confirmed them."""
+
+
 _APPEND_SHA = hashlib.sha1(_APPEND_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 
 
-def _run_append(client: redis.Redis, script_keys: list, argv: list, fsync_timeout_ms: int | None) -> list:
+def _run_append(client: redis.Redis, script_keys: list, argv: list, fsync_timeout_ms: int | None, replica_timeout_ms: int | None) -> list:
     """EVALSHA (and WAITAOF) in one round trip; the script is loaded only when Redis lacks it.
 
     redis-py's Script objects in a pipeline ask SCRIPT EXISTS before every execution: a
@@ -133,6 +137,8 @@ def _run_append(client: redis.Redis, script_keys: list, argv: list, fsync_timeou
             pipe.execute_command("EVALSHA", _APPEND_SHA, len(script_keys), *script_keys, *argv)
             if fsync_timeout_ms is not None:
                 pipe.execute_command("WAITAOF", 1, 0, fsync_timeout_ms)
+            if replica_timeout_ms is not None:
+                pipe.execute_command("WAIT", 1, replica_timeout_ms)
             try:
                 return pipe.execute()
             except redis.exceptions.NoScriptError:
@@ -152,6 +158,7 @@ def append_events(
     buckets=None,
     marks_per_shard: int | None = None,
     clock_ms: int | None = None,
+    replica_timeout_ms: int | None = None,
 ) -> list[bytes | None]:
     """Append (dedupe_id, payload) items to the stream; None marks a duplicate.
 
@@ -162,7 +169,8 @@ def append_events(
     Raises RateLimited when a bucket (ratelimit.Buckets) lacks tokens, and Backpressure when
     the backlog would pass max_backlog; either way nothing is appended. With
     fsync_timeout_ms, also waits (WAITAOF, on the same connection, in the same round trip)
-    until the append is fsynced, raising NotFsynced if it is not in time.
+    until the append is fsynced, raising NotFsynced if it is not in time. With
+    replica_timeout_ms, also waits (WAIT 1) until one replica holds it, raising NotReplicated.
     Never trims: MAXLEN would silently delete entries no drain has read yet.
     """
     if not items:
@@ -179,7 +187,7 @@ def append_events(
         argv.extend((dedupe_id, payload))
     script_keys = [keys.stream, keys.counters, *bucket_keys]
     try:
-        replies = _run_append(client, script_keys, argv, fsync_timeout_ms)
+        replies = _run_append(client, script_keys, argv, fsync_timeout_ms, replica_timeout_ms)
     except redis.ResponseError as exc:
         message = server_error(exc)
         if message.startswith("BACKLOG"):
@@ -190,6 +198,8 @@ def append_events(
         raise
     if fsync_timeout_ms is not None and int(replies[1][0]) < 1:
         raise NotFsynced(f"the append was not fsynced within {fsync_timeout_ms} ms")
+    if replica_timeout_ms is not None and int(replies[-1]) < 1:
+        raise NotReplicated(f"no replica confirmed the append within {replica_timeout_ms} ms")
     return [None if entry_id == 0 else entry_id for entry_id in replies[0]]
 
 

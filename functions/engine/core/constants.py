@@ -58,6 +58,13 @@ DEFAULT_IP_RATE_LIMIT = 1000  # events/s per client address
 RATE_BURST_SECONDS = 2.0
 RATE_SUFFIX = "rate"
 SALT_SUFFIX = "salt"
+# Sharded streams (README, Scaling out): at most this many shards; a drain's lease on a shard
+# lasts twice its budget plus this margin, renewed before each batch.
+MAX_STREAM_SHARDS = 1024
+LEASE_SUFFIX = "lease"
+SHARD_LEASE_MARGIN_MS = 5000
+# With replicas, a 202 waits (WAIT 1) this long for one of them to hold the append.
+REPLICA_WAIT_TIMEOUT_MS = 2000
 # Client addresses are never stored: rate-limit buckets are keyed by an HMAC of the
 # address under a random salt that Redis forgets after SALT_KEEP_SECONDS (a new one a day).
 SALT_KEEP_SECONDS = 2 * 86_400

@@ -23,6 +23,7 @@ class ServerFacts:
     rdb_snapshots: bool | None
     waitaof: bool
     hash_listpack_entries: int | None = None
+    replicas: int = 0  # replicas connected to this server (INFO replication's connected_slaves)
 
     @property
     def persistent(self) -> bool | None:

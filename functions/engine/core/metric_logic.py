@@ -156,3 +156,27 @@ def shape_users(rows: list[tuple[str, int, float, dt.datetime, dt.datetime]], ev
             for user_id, events, total, first, last in rows
         ],
     }
+
+
+def on_replica(freshness: dict, replica: dict, now: dt.datetime) -> dict:
+    """The freshness block of numbers read from a streaming replica: its replay lag, and the last
+    drain the replica has replayed in place of the last drain Redis recorded, so that the block
+    never vouches for rows the replica does not hold yet. Events drained but not yet replayed are
+    in neither the backlog nor the numbers: unreplayed_bytes says that there are some.
+    """
+    unreplayed = replica["unreplayed_bytes"] or 0
+    replayed_at = replica["replayed_at"]
+    lag = 0.0 if unreplayed == 0 or replayed_at is None else max(0.0, (replica["now"] - replayed_at).total_seconds())
+    drained = replica["last_drain"]
+    out = dict(freshness)
+    if out.get("available"):
+        out["last_drain_at"] = drained.isoformat() if drained else None
+        out["seconds_since_drain"] = round((now - drained).total_seconds(), 3) if drained else None
+    out["read_from"] = "replica" if replica["replica"] else "primary"
+    out["replica"] = {
+        "replay_lag_seconds": round(lag, 3),
+        "unreplayed_bytes": int(unreplayed),
+        "replay_paused": bool(replica["paused"]),
+        "last_replayed_at": replayed_at.isoformat() if replayed_at else None,
+    }
+    return out

@@ -47,3 +47,16 @@ def engaged_users(conn, project_id: int, limit: int) -> tuple[list[tuple], int, 
     rows = run_prepared(conn, "metrics_engaged_users", project_id=project_id, limit=limit)
     users = [(user_id, int(events), float(total), first, last) for user_id, events, total, first, last, _, _ in rows]
     return users, int(rows[0][5]) if rows else 0, int(rows[0][6]) if rows else 0
+
+
+def replica_state(conn) -> dict:
+    """A replica's replay position (db/sql/replica_state.sql); on a primary, only the last drain."""
+    replica, unreplayed, replayed_at, paused, last_drain, now = run_prepared(conn, "replica_state")[0]
+    return {
+        "replica": replica,
+        "unreplayed_bytes": unreplayed,
+        "replayed_at": replayed_at,
+        "paused": paused,
+        "last_drain": last_drain,
+        "now": now,
+    }
