@@ -13,8 +13,10 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -73,8 +75,12 @@ class FaultStack:
     def __init__(self, root: Path, scheduler: bool = False, **env: str):
         self.root = root
         self.port = free_port_block()
-        self.pg = EmbeddedPostgres(root / "data", database="analytics", durable=False)
-        self.redis = EmbeddedRedis(root / "data", appendonly=True)
+        # The servers run as an unprivileged user when we are root, so their data cannot live under
+        # pytest's own directory: another pytest session resets it to 0700 when it starts.
+        (ROOT / ".local").mkdir(exist_ok=True)
+        self.data = Path(tempfile.mkdtemp(prefix="faults-", dir=ROOT / ".local"))
+        self.pg = EmbeddedPostgres(self.data, database="analytics", durable=False)
+        self.redis = EmbeddedRedis(self.data, appendonly=True)
         self.keys = {
             "ANALYTICS_WRITE_KEY": secrets.token_urlsafe(18),
             "ANALYTICS_READ_KEY": secrets.token_urlsafe(18),
@@ -151,6 +157,7 @@ class FaultStack:
             self.supervisor.stop_all(5)
         self.redis.stop()
         self.pg.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
 
     # --- faults ---
 
