@@ -19,7 +19,9 @@ from werkzeug.middleware.http_proxy import ProxyMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
-from engine import config, logs, openapi
+from engine import config, logs, openapi, opsmetrics
+from engine.core import auth
+from engine.core.errors import AppError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 PROXY_TIMEOUT_SECONDS = 120
@@ -41,6 +43,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
 
 
 OWN_ROUTES = {("get", "/healthz"), ("get", "/openapi.json")}
+INTERNAL_METRICS_PATH = "/internal/metrics"
 
 
 def served_routes(table: dict[str, tuple[str, str]]) -> frozenset[tuple[str, str]]:
@@ -118,6 +121,8 @@ def make_app(settings: config.Settings):
             return _json(200, openapi.document(served_routes(table)))
         if request.path == LOCAL_CONFIG_PATH:
             return local_config(settings, request)
+        if request.path == INTERNAL_METRICS_PATH:
+            return edge_metrics(settings, request)
         if request.path == "/" and (STATIC_DIR / "index.html").exists():
             return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
         return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
@@ -148,6 +153,15 @@ def local_config(settings: config.Settings, request: Request) -> Response:
         return _json(404, {"error": {"code": "not_found", "message": message, "details": None}}, NO_STORE)
     body = {"mode": "local", "read_key": settings.read_key, "write_key": settings.write_key}
     return _json(200, body, NO_STORE)
+
+
+def edge_metrics(settings: config.Settings, request: Request) -> Response:
+    """The gateway's own connection counts, behind the task token as each function's /internal/metrics."""
+    try:
+        auth.require_task_token(settings.task_token, request.headers)
+    except AppError as exc:
+        return _json(exc.status, {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, exc.headers)
+    return Response(opsmetrics.edge_metrics(), mimetype=opsmetrics.PROMETHEUS_TEXT)
 
 
 def health(table: dict[str, tuple[str, str]]) -> Response:

@@ -58,6 +58,10 @@ class Settings:
     metrics_allowed_origins: tuple[str, ...] = ()
     max_backlog: int = c.DEFAULT_MAX_BACKLOG
     max_redis_memory_ratio: float = c.DEFAULT_MAX_REDIS_MEMORY_RATIO
+    header_timeout_seconds: float = c.DEFAULT_HEADER_TIMEOUT_SECONDS
+    body_timeout_seconds: float = c.DEFAULT_BODY_TIMEOUT_SECONDS
+    idle_timeout_seconds: float = c.DEFAULT_IDLE_TIMEOUT_SECONDS
+    max_connections: int = c.DEFAULT_MAX_CONNECTIONS
 
     def require(self, *names: str) -> Settings:
         """Fail with the variable's name unless every named setting is present."""
@@ -173,6 +177,10 @@ FIELDS = {
     "metrics_allowed_origins": ("ANALYTICS_METRICS_ALLOWED_ORIGINS", _origins),
     "max_backlog": ("ANALYTICS_MAX_BACKLOG", _number(int, 1, 1_000_000_000)),
     "max_redis_memory_ratio": ("ANALYTICS_MAX_REDIS_MEMORY_RATIO", _number(float, 0.05, 1.0)),
+    "header_timeout_seconds": ("ANALYTICS_HEADER_TIMEOUT_SECONDS", _number(float, 0.1, 600)),
+    "body_timeout_seconds": ("ANALYTICS_BODY_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
+    "idle_timeout_seconds": ("ANALYTICS_IDLE_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
+    "max_connections": ("ANALYTICS_MAX_CONNECTIONS", _number(int, 1, 1_000_000)),
 }
 ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
 

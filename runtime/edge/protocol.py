@@ -1,0 +1,115 @@
+"""uvicorn's httptools protocol with the bounds uvicorn lacks: time to receive headers and body.
+
+uvicorn closes a keep-alive connection idle after an answer (timeout_keep_alive), but a
+connection that never sends, or trickles its headers, or stalls half-way through a body, it
+keeps forever. Each connection here has at most one timer running:
+
+- header: from connecting (or from the first byte of a next request) to the last header;
+- body: from the last header to the last byte of the body;
+- idle: uvicorn's own keep-alive timer, counted when it closes a connection.
+
+What passes a bound is closed and counted (engine.connstats); a client that sent part of a
+request first gets a 408 in the API's error shape, which HTTP/1.1 allows before a response.
+An application waiting for the rest of a body is told the client disconnected, so it stores
+nothing. Past max_connections open in one process, a new connection is closed at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from engine import connstats
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    header_seconds: float
+    body_seconds: float
+    max_connections: int
+
+
+def timeout_answer(bound: str, seconds: float) -> bytes:
+    """A whole 408 response that closes the connection."""
+    what = "headers" if bound == "header_timeout" else "body"
+    message = f"the request's {what} did not arrive within {seconds:g} s; the connection is closed"
+    body = orjson.dumps({"error": {"code": "request_timeout", "message": message, "details": {"limit_seconds": seconds}}})
+    head = (
+        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    return head + body
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """HttpToolsProtocol that closes connections slower than its Bounds (config.edge_bounds)."""
+
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.bounds: Bounds = config.edge_bounds
+        self.deadline = None
+        self.bound = ""
+        self.partial = False
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        connstats.opened()
+        if len(self.connections) > self.bounds.max_connections:
+            connstats.closed_by("connection_limit")
+            self.transport.close()
+            return
+        self.arm("header_timeout", self.bounds.header_seconds)
+
+    def connection_lost(self, exc) -> None:
+        self.disarm()
+        connstats.closed()
+        super().connection_lost(exc)
+
+    def arm(self, bound: str, seconds: float) -> None:
+        self.disarm()
+        self.bound = bound
+        self.deadline = self.loop.call_later(seconds, self.expire, seconds)
+
+    def disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.partial = True
+        if self.deadline is None:
+            self.arm("header_timeout", self.bounds.header_seconds)
+
+    def on_headers_complete(self) -> None:
+        self.arm("body_timeout", self.bounds.body_seconds)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self.disarm()
+        self.partial = False
+        super().on_message_complete()
+
+    def expire(self, seconds: float) -> None:
+        self.deadline = None
+        if self.transport.is_closing():
+            return
+        connstats.closed_by(self.bound)
+        cycle = self.cycle if self.bound == "body_timeout" else None
+        if cycle is not None and not cycle.response_complete:
+            # The application stops waiting for the rest of the body: it sees a disconnect.
+            answered = cycle.response_started
+            cycle.disconnected = True
+            cycle.message_event.set()
+        else:
+            answered = not self.partial
+        if not answered:
+            self.transport.write(timeout_answer(self.bound, seconds))
+        self.transport.close()
+
+    def timeout_keep_alive_handler(self) -> None:
+        if not self.transport.is_closing():
+            connstats.closed_by("idle_timeout")
+        super().timeout_keep_alive_handler()
