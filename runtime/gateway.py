@@ -121,8 +121,8 @@ def make_app(settings: config.Settings):
             return _json(200, openapi.document(served_routes(table)))
         if request.path == LOCAL_CONFIG_PATH:
             return local_config(settings, request)
-        if request.path == INTERNAL_METRICS_PATH:
-            return edge_metrics(settings, request)
+        if request.path == INTERNAL_METRICS_PATH and (counts := edge_metrics(settings, request)) is not None:
+            return counts
         if request.path == "/" and (STATIC_DIR / "index.html").exists():
             return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
         return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
@@ -155,12 +155,16 @@ def local_config(settings: config.Settings, request: Request) -> Response:
     return _json(200, body, NO_STORE)
 
 
-def edge_metrics(settings: config.Settings, request: Request) -> Response:
-    """The gateway's own connection counts, behind the task token as each function's /internal/metrics."""
+def edge_metrics(settings: config.Settings, request: Request) -> Response | None:
+    """The gateway's own connection counts, for the task token only; None (a 404) for anyone else.
+
+    The gateway routes nothing under /internal/ to the public: without the token the path does
+    not exist, as before; with it, the operator sees what each function's /internal/metrics shows.
+    """
     try:
         auth.require_task_token(settings.task_token, request.headers)
-    except AppError as exc:
-        return _json(exc.status, {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, exc.headers)
+    except AppError:
+        return None
     return Response(opsmetrics.edge_metrics(), mimetype=opsmetrics.PROMETHEUS_TEXT)
 
 

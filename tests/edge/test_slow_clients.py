@@ -109,7 +109,8 @@ def test_a_body_that_stalls_half_way_is_cut_at_the_body_timeout_and_nothing_is_s
     assert after_counts["body_timeout"] - before_counts["body_timeout"] == 1
 
 
-def test_the_gateway_counts_its_connections_behind_the_task_token(edge):
-    status, _ = request("GET", edge.port("gateway"), "/internal/metrics")
-    assert status == 401
+def test_the_gateway_shows_its_connection_counts_to_the_task_token_alone(edge):
+    for headers in ({}, {"Authorization": "Bearer not-the-task-token-at-all"}):
+        status, body = request("GET", edge.port("gateway"), "/internal/metrics", headers=headers)
+        assert (status, json.loads(body)["error"]["code"]) == (404, "not_found")
     assert set(edge.edge_counts("gateway", TASK_TOKEN)) == {"open", "header_timeout", "body_timeout", "idle_timeout", "connection_limit"}
