@@ -17,7 +17,7 @@ import flask
 import redis
 
 from engine import clients
-from engine.buffer import bookkeeping, ratelimit, streams
+from engine.buffer import bookkeeping, dedupe, ratelimit, streams
 from engine.config import Settings
 from engine.core import apikeys, auth, clientip, durability
 from engine.core import constants as c
@@ -86,11 +86,11 @@ def request_buckets(settings: Settings, request: flask.Request, now: dt.datetime
 
 @dataclass(frozen=True)
 class Item:
-    """One stream entry to append: its input index, event id, dedupe id ('' if none), payload."""
+    """One stream entry to append: its input index, event id, dedupe id (the client's UUID's bytes, b"" if none), payload."""
 
     index: int
     event_id: str
-    dedupe_id: str
+    dedupe_id: bytes
     payload: bytes
 
 
@@ -125,6 +125,7 @@ def append_items(
             settings.max_backlog,
             fsync_timeout,
             buckets,
+            dedupe.marks_per_shard(clients.redis_facts(settings).hash_listpack_entries),
         )
     except streams.RateLimited as exc:
         rate = buckets.key_rate if exc.which == "key" else buckets.ip_rate

@@ -7,6 +7,7 @@ import flask
 from engine import clients, web
 from engine.buffer import bookkeeping
 from engine.config import Settings
+from engine.core import constants as c
 from engine.core import durability
 from engine.db import postgres
 
@@ -50,4 +51,18 @@ def stream_readiness(settings: Settings, function: str) -> dict:
         if refusing is None and (backlog >= settings.max_backlog or durability.memory_full(facts, settings.max_redis_memory_ratio)):
             refusing = "backpressure: the drain is behind"
         stream["refusing"] = refusing
+        if facts.maxmemory:  # without a maxmemory there is no ratio to warn about
+            stream["memory"] = memory_state(facts, settings.max_redis_memory_ratio)
     return stream
+
+
+def memory_state(facts: durability.ServerFacts, refuse_ratio: float) -> dict:
+    """Redis's memory (with a maxmemory set) against the refusal ratio, warning from MEMORY_WARN_FRACTION of it on."""
+    ratio = facts.used_memory / facts.maxmemory
+    state = {"used_memory": facts.used_memory, "maxmemory": facts.maxmemory, "ratio": round(ratio, 4), "refuse_at_ratio": refuse_ratio}
+    if ratio >= c.MEMORY_WARN_FRACTION * refuse_ratio:
+        state["warning"] = (
+            f"Redis is at {ratio:.0%} of maxmemory; ingest refuses events at {refuse_ratio:.0%} "
+            "(README, Redis memory model: backlog, dedupe window, maxmemory)"
+        )
+    return state

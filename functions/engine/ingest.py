@@ -48,7 +48,7 @@ def append_checked(
         payload = build_entry(
             result.event, event_id=event_id, moment=result.event["moment"], received_at=received_at, project_id=project_id, request_id=rid
         )
-        items.append(append.Item(result.index, str(event_id), str(client_id) if client_id else "", payload))
+        items.append(append.Item(result.index, str(event_id), client_id.bytes if client_id else b"", payload))
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     return append.append_items(settings, items, len(checked), rejected, project_id, rid, buckets)
 

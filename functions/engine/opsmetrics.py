@@ -12,9 +12,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from engine import clients, connstats
-from engine.buffer import bookkeeping
+from engine.buffer import bookkeeping, dedupe
 from engine.config import Settings
 from engine.core import auth
+from engine.core import constants as c
 
 COUNTERS = {
     "accepted": ("analytics_events_accepted", "Events appended to the stream (202)"),
@@ -51,6 +52,16 @@ class PipelineCollector:
         yield GaugeMetricFamily(
             "analytics_stream_oldest_age_seconds", "Age of the oldest undrained entry (0 when none)", value=oldest_age or 0.0
         )
+        marks = dedupe.marks_held(rclient, keys.seen)
+        yield GaugeMetricFamily("analytics_dedupe_marks", "Client event_ids remembered for the dedupe window", value=marks)
+        yield GaugeMetricFamily(
+            "analytics_dedupe_bytes_estimate",
+            "Redis memory of the dedupe marks (marks x measured bytes a mark)",
+            value=marks * c.DEDUPE_BYTES_PER_MARK,
+        )
+        facts = clients.redis_facts(self.settings)
+        yield GaugeMetricFamily("analytics_redis_used_memory_bytes", "Redis used_memory", value=facts.used_memory)
+        yield GaugeMetricFamily("analytics_redis_maxmemory_bytes", "Redis maxmemory (0: none set)", value=facts.maxmemory or 0)
 
 
 class EdgeCollector:

@@ -79,7 +79,7 @@ def _accept(settings: Settings, request: flask.Request, rid: str, messages: list
         if m.errors is not None:
             continue
         event_id = m.event_id or new_event_id()
-        dedupe = str(event_id) if m.event_id else ""
+        dedupe = event_id.bytes if m.event_id else b""
         if m.event is not None:
             extra = {**m.event.pop("extra"), "links": m.links or None}
             payload = build_entry(

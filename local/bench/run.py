@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from engine import config
-from local.bench import drain, freshness, reads, report, steady, writes
+from local.bench import drain, freshness, marks, reads, report, steady, writes
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.load import WRK_HOW_TO_GET
@@ -33,6 +33,7 @@ OVERRIDES = {"ANALYTICS_KEY_RATE_LIMIT": "0", "ANALYTICS_IP_RATE_LIMIT": "0", "A
 PHASES = {
     "steady": steady.measure,
     "writes": writes.measure,
+    "marks": marks.measure,
     "drain": drain.measure,
     "freshness": freshness.measure,
     "reads": reads.measure,

@@ -29,9 +29,7 @@ def test_a_function_that_refuses_to_start_prints_only_its_message():
     done = run(argv, clean_env(ANALYTICS_DATABASE_URL="postgresql://u@127.0.0.1:5432/db"))
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr == (
-        "error: ANALYTICS_REDIS_URL, ANALYTICS_WRITE_KEY, ANALYTICS_READ_KEY, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)\n"
-    )
+    assert done.stderr == ("error: ANALYTICS_REDIS_URL, ANALYTICS_READ_KEY, ANALYTICS_TASK_TOKEN must be set (see README, Configuration)\n")
 
 
 def test_make_migrate_on_a_database_that_does_not_exist_says_so_in_one_line(function_env):

@@ -175,6 +175,18 @@ def test_healthz(apps):
     }
 
 
+def test_healthz_warns_before_the_memory_ratio_is_reached():
+    from engine import health
+    from engine.core.durability import ServerFacts
+
+    def facts(used: int) -> ServerFacts:
+        return ServerFacts("7.0.0", used, 1000, True, "everysec", False, False, 512)
+
+    assert "warning" not in health.memory_state(facts(679), 0.85)  # 0.8 x 0.85 = 68 %
+    assert health.memory_state(facts(680), 0.85)["warning"].startswith("Redis is at 68% of maxmemory; ingest refuses events at 85%")
+    assert health.memory_state(facts(500), 0.85) == {"used_memory": 500, "maxmemory": 1000, "ratio": 0.5, "refuse_at_ratio": 0.85}
+
+
 def test_request_id_follows_the_event_to_its_row(apps, conn, caplog):
     import logging
 
@@ -213,3 +225,6 @@ def test_ops_counters_in_prometheus_text(apps):
         assert lines['analytics_events_rejected_total{reason="unauthorized"}'] == 1
         assert lines["analytics_stream_backlog"] == 0
         assert lines["analytics_drain_runs_total"] == 1
+        assert lines["analytics_dedupe_marks"] == 1  # the one client event_id
+        assert lines["analytics_dedupe_bytes_estimate"] == 24
+        assert lines["analytics_redis_used_memory_bytes"] > 0

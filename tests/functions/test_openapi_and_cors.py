@@ -52,7 +52,7 @@ def test_every_served_route_is_documented_by_some_function():
 def test_the_gateway_documents_exactly_the_routes_it_serves():
     from werkzeug.test import Client
 
-    from local import gateway
+    from runtime import gateway
 
     settings = Settings(
         ingest_url="http://127.0.0.1:9",

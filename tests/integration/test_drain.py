@@ -74,7 +74,7 @@ def test_resend_after_the_dedupe_window_still_makes_one_row(settings, rclient, c
     event = make_event(event_id=str(uuid.uuid4()))
     queue(settings, [event])
     run(rclient, conn, keys, settings)
-    for key in rclient.scan_iter(match=keys.seen_prefix + "*"):
+    for key in rclient.scan_iter(match=keys.seen + "*"):
         rclient.delete(key)  # the Redis dedupe window has passed
     queue(settings, [event])
     report = run(rclient, conn, keys, settings)

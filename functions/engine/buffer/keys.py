@@ -13,7 +13,7 @@ class Keys:
     """The Redis key names of one deployment, all under the namespace's hash tag."""
 
     stream: str
-    seen_prefix: str
+    seen: str  # the dedupe marks' index hash, and the prefix of their shard hashes (buffer/dedupe.py)
     state: str
     counters: str
     group: str = c.DRAIN_GROUP
@@ -23,7 +23,7 @@ class Keys:
         tag = "{" + namespace + "}"
         return cls(
             stream=f"{tag}:{c.STREAM_SUFFIX}",
-            seen_prefix=f"{tag}:{c.DEDUPE_SUFFIX}:",
+            seen=f"{tag}:{c.DEDUPE_SUFFIX}",
             state=f"{tag}:{c.STATE_SUFFIX}",
             counters=f"{tag}:{c.COUNTERS_SUFFIX}",
         )

@@ -9,6 +9,7 @@ import hashlib
 
 import redis
 
+from engine.buffer import dedupe
 from engine.buffer.errors import server_error
 from engine.buffer.keys import Keys
 from engine.core import constants as c
@@ -31,18 +32,23 @@ class RateLimited(Exception):
 #   events/s up to `burst`; a request takes one token per event, all or nothing.
 # - Backpressure: nothing is appended when the backlog would pass its limit; nothing is
 #   ever trimmed. Deciding both here means concurrent requests cannot overrun either.
-# - Dedupe: an event whose client id was seen within the window is not appended again.
-#   The mark is written after the XADD: if the script died between the two, a retry would
-#   append again and PostgreSQL's unique event id absorbs the copy; the other order could
-#   mark an event seen that was never appended, and lose it.
-# KEYS: stream, counters, key bucket, address bucket. ARGV: dedupe TTL seconds, seen prefix,
-# max backlog, key rate, key burst, address rate, address burst, then (dedupe id, payload)
-# pairs, the dedupe id empty for server-generated ids. Returns per event the entry id, or 0
-# for a duplicate.
-_APPEND_SCRIPT = """
-local n = (#ARGV - 7) / 2
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+# - Dedupe: an event whose client id was marked within the window is not appended again
+#   (buffer/dedupe.py keeps the marks). The mark is set just before the XADD (one HSETNX
+#   both checks and sets it) and removed again if the XADD fails, so no mark ever stands
+#   for an event that is not in the stream; a retry after a failure appends it then.
+# KEYS: stream, counters, key bucket, address bucket. ARGV: dedupe window ms, the marks'
+# index hash, max backlog, key rate, key burst, address rate, address burst, bucket width ms,
+# marks per shard, clock ms ('' for the server's TIME), then (dedupe id, payload) pairs, the
+# dedupe id the 16 bytes of a client's UUID, empty for server-generated ids. Returns per
+# event the entry id, or 0 for a duplicate.
+_APPEND_SCRIPT = (
+    """
+local n = (#ARGV - 10) / 2
+local now = tonumber(ARGV[10])
+if now == nil then
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end
 local function peek(bucket, rate, burst)
   if rate <= 0 then return 0, 0 end
   local state = redis.call('HMGET', bucket, 'tokens', 'at')
@@ -72,25 +78,41 @@ local function spend(bucket, tokens, rate, burst)
 end
 spend(KEYS[3], key_tokens, key_rate, key_burst)
 spend(KEYS[4], ip_tokens, ip_rate, ip_burst)
+"""
+    + dedupe.LUA
+    + """
 local out, accepted, duplicates = {}, 0, 0
-for i = 8, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local dedupe_id = ARGV[i]
-  local mark = ARGV[2] .. dedupe_id
-  if dedupe_id ~= '' and redis.call('EXISTS', mark) == 1 then
+  local shard = nil
+  local found, h = false, 0
+  if dedupe_id ~= '' then
+    found, h = seen_before(dedupe_id)
+    if not found then
+      shard = mark(dedupe_id, h)
+      found = shard == nil
+    end
+  end
+  if found then
     out[#out + 1] = 0
     duplicates = duplicates + 1
   else
-    out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
-    accepted = accepted + 1
-    if dedupe_id ~= '' then
-      redis.call('SET', mark, '1', 'EX', ARGV[1])
+    local entry = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    if type(entry) == 'table' and entry.err then
+      if shard then unmark(shard, dedupe_id) end
+      save_marks()
+      return entry
     end
+    out[#out + 1] = entry
+    accepted = accepted + 1
   end
 end
+save_marks()
 if accepted > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', accepted) end
 if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
 return out
 """
+)
 
 
 class NotFsynced(Exception):
@@ -123,13 +145,19 @@ def _run_append(client: redis.Redis, script_keys: list, argv: list, fsync_timeou
 def append_events(
     client: redis.Redis,
     keys: Keys,
-    items: list[tuple[str, bytes]],
+    items: list[tuple[bytes, bytes]],
     dedupe_seconds: int,
     max_backlog: int,
     fsync_timeout_ms: int | None = None,
     buckets=None,
+    marks_per_shard: int | None = None,
+    clock_ms: int | None = None,
 ) -> list[bytes | None]:
     """Append (dedupe_id, payload) items to the stream; None marks a duplicate.
+
+    A dedupe_id is the 16 bytes of the client's UUID, b"" for a server-generated id.
+    marks_per_shard is dedupe.marks_per_shard of the server's listpack limit. The script
+    reads the server's clock unless clock_ms is given (the tests place a window's edge).
 
     Raises RateLimited when a bucket (ratelimit.Buckets) lacks tokens, and Backpressure when
     the backlog would pass max_backlog; either way nothing is appended. With
@@ -144,7 +172,9 @@ def append_events(
     else:
         limits = [buckets.key_rate, buckets.key_burst, buckets.ip_rate, buckets.ip_burst]
         bucket_keys = [buckets.key_bucket, buckets.ip_bucket]
-    argv: list = [dedupe_seconds, keys.seen_prefix, max_backlog, *limits]
+    per_shard = marks_per_shard or dedupe.marks_per_shard(None)
+    argv: list = [dedupe_seconds * 1000, keys.seen, max_backlog, *limits, dedupe.bucket_ms(dedupe_seconds), per_shard]
+    argv.append("" if clock_ms is None else clock_ms)
     for dedupe_id, payload in items:
         argv.extend((dedupe_id, payload))
     script_keys = [keys.stream, keys.counters, *bucket_keys]

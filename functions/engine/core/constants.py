@@ -22,7 +22,10 @@ DEFAULT_DRAIN_BATCH_SIZE = 2000
 DEFAULT_DRAIN_BUDGET_SECONDS = 5.0
 DEFAULT_DRAIN_RECLAIM_IDLE_MS = 30_000
 DEFAULT_DRAIN_MAX_DELIVERIES = 5
-DEFAULT_DEDUPE_WINDOW_SECONDS = 24 * 3600
+# How long a client event_id is remembered at ingest (README, Redis memory model): an hour
+# covers the SDKs' retry chains (minutes) and a page's beacon; a later resend still makes no
+# second row (PostgreSQL's unique event id), it is only answered "accepted".
+DEFAULT_DEDUPE_WINDOW_SECONDS = 3600
 DEFAULT_RETENTION_DAYS = 0  # 0 keeps events forever
 # The drain creates daily partitions for events up to this many days old; older events
 # (backfills, a client's stale clock) go to events_default, so no input can mint a
@@ -58,6 +61,20 @@ SALT_SUFFIX = "salt"
 # Client addresses are never stored: rate-limit buckets are keyed by an HMAC of the
 # address under a random salt that Redis forgets after SALT_KEEP_SECONDS (a new one a day).
 SALT_KEEP_SECONDS = 2 * 86_400
+
+# Dedupe marks (engine/buffer/dedupe.py): time buckets of window / BUCKETS_PER_WINDOW, each spread
+# over shard hashes (a power of two of them) filled to DEDUPE_SHARD_FILL of the server's
+# hash-max-listpack-entries (ASSUMED_… when CONFIG is refused), so they stay listpacks.
+DEDUPE_BUCKETS_PER_WINDOW = 1
+DEDUPE_MIN_SHARDS = 1024
+DEDUPE_MAX_SHARDS = 1_048_576
+DEDUPE_SHARD_FILL = 0.5
+ASSUMED_HASH_LISTPACK_ENTRIES = 128
+# Redis bytes per remembered id, measured (tests/integration/test_dedupe_memory.py asserts
+# it; make bench re-measures it): the constant of the README's memory model.
+DEDUPE_BYTES_PER_MARK = 24
+# /healthz warns when Redis's used_memory passes this share of the refusal ratio.
+MEMORY_WARN_FRACTION = 0.8
 
 # Ops counters (HINCRBY in one Redis hash, so every process and instance adds to the same).
 COUNTERS_SUFFIX = "counters"

@@ -22,6 +22,7 @@ class ServerFacts:
     appendfsync: str | None
     rdb_snapshots: bool | None
     waitaof: bool
+    hash_listpack_entries: int | None = None
 
     @property
     def persistent(self) -> bool | None:

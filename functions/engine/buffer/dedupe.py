@@ -1,0 +1,136 @@
+"""Dedupe marks: the client event_ids ingest remembers for the window, in compact Redis hashes.
+
+A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into
+buckets (a quarter of the window each) and, within a bucket, spread over shard hashes by a
+hash of the id, so that each shard stays under the server's hash-max-listpack-entries and
+keeps Redis's compact listpack encoding (about 23 bytes a mark against 149 for a key of its
+own, measured in the README's memory model). A bucket's shards expire together once no
+lookup can reach them any more. The index hash (Keys.seen) records, per live bucket, the
+shard counts of its generations and how many marks it holds.
+
+Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window,
+so a resend within the window is always found; a mark is only ever found for an id that was
+marked, so a new event is never called a duplicate. A mark is forgotten between window and
+window + bucket width after it was made; PostgreSQL's unique event id guards after that.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from engine.core import constants as c
+
+# Lua, run inside the append script (buffer/streams._APPEND_SCRIPT) after the rate limits and the
+# backlog check. Expects `now` (ms) and ARGV 1 (window ms), 2 (the index hash, Keys.seen),
+# 8 (bucket width ms), 9 (marks per shard). Defines seen_before(id) -> found, hash (every
+# live generation but the one marks go to), mark(id, hash) -> the shard it was marked in, or
+# nil when it already was (HSETNX: the check and the insert in one scan of the shard),
+# unmark(shard, id) to take a mark back, and save_marks() to call once at the end.
+#
+# Keys: the index hash Keys.seen; shard hashes named Keys.seen .. ':' .. bucket .. ':' ..
+# generation .. ':' .. shard, all under the namespace's hash tag. Index fields: '<bucket>'
+# = shard counts of its generations ('256 1024'), '<bucket>:n' = marks in its last
+# generation, '<bucket>:t' = marks in the bucket. A bucket's first generation gets enough
+# shards for as many marks as the bucket before it held; when a generation fills its shards
+# to `marks per shard`, a new one with four times the shards takes over (a burst, or the
+# first bucket after a quiet spell), so no shard outgrows its compact encoding.
+LUA = f"""
+local window, width, per_shard = tonumber(ARGV[1]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local seen = ARGV[2]
+local current = math.floor(now / width)
+local oldest = math.floor((now - window) / width)
+local expire_ms = (current + 1) * width + window - now
+local live = nil
+local fresh = nil
+local function prefixes(bucket, text)
+  local gens = {{}}
+  if text then
+    for k in string.gmatch(text, '%d+') do
+      gens[#gens + 1] = {{tonumber(k), seen .. ':' .. bucket .. ':' .. #gens .. ':'}}
+    end
+  end
+  return gens
+end
+local function load_index()
+  local fields = {{current .. ':n', current .. ':t', (current - 1) .. ':t'}}
+  for b = current, oldest, -1 do fields[#fields + 1] = tostring(b) end
+  local got = redis.call('HMGET', seen, unpack(fields))
+  live = {{}}
+  for i = 4, #fields do live[#live + 1] = prefixes(fields[i], got[i]) end
+  fresh = {{n = tonumber(got[1]) or 0, t = tonumber(got[2]) or 0, before = tonumber(got[3]) or 0, created = false, grown = false}}
+end
+local function seen_before(id)
+  if live == nil then load_index() end
+  local a, b, c, d = struct.unpack('>i4i4i4i4', id)
+  local h = bit.bxor(a, b, c, d)
+  for i, gens in ipairs(live) do
+    local last = #gens
+    if i == 1 then last = last - 1 end
+    for g = last, 1, -1 do
+      local gen = gens[g]
+      if redis.call('HEXISTS', gen[2] .. bit.band(h, gen[1] - 1), id) == 1 then return true, h end
+    end
+  end
+  return false, h
+end
+local function shards_for(marks)
+  local k = {c.DEDUPE_MIN_SHARDS}
+  while k < {c.DEDUPE_MAX_SHARDS} and k * per_shard < marks do k = k * 2 end
+  return k
+end
+local function mark(id, h)
+  local gens = live[1]
+  if #gens == 0 then
+    gens[1] = {{shards_for(fresh.before), seen .. ':' .. current .. ':0:'}}
+    fresh.created, fresh.grown, fresh.n = true, true, 0
+  elseif fresh.n >= gens[#gens][1] * per_shard and gens[#gens][1] < {c.DEDUPE_MAX_SHARDS} then
+    gens[#gens + 1] = {{math.min(gens[#gens][1] * 4, {c.DEDUPE_MAX_SHARDS}), seen .. ':' .. current .. ':' .. #gens .. ':'}}
+    fresh.grown, fresh.n = true, 0
+  end
+  local gen = gens[#gens]
+  local shard = gen[2] .. bit.band(h, gen[1] - 1)
+  if redis.call('HSETNX', shard, id, 1) == 0 then return nil end
+  redis.call('PEXPIRE', shard, expire_ms)
+  fresh.n, fresh.t = fresh.n + 1, fresh.t + 1
+  fresh.marked = true
+  return shard
+end
+local function unmark(shard, id)
+  redis.call('HDEL', shard, id)
+  fresh.n, fresh.t = fresh.n - 1, fresh.t - 1
+end
+local function save_marks()
+  if fresh == nil or not fresh.marked then return end
+  local index = {{current .. ':n', fresh.n, current .. ':t', fresh.t}}
+  if fresh.grown then
+    local counts = {{}}
+    for _, gen in ipairs(live[1]) do counts[#counts + 1] = gen[1] end
+    index[#index + 1], index[#index + 2] = tostring(current), table.concat(counts, ' ')
+  end
+  redis.call('HSET', seen, unpack(index))
+  if fresh.created then
+    for _, field in ipairs(redis.call('HKEYS', seen)) do
+      local bucket = tonumber(string.match(field, '^%-?%d+'))
+      if bucket and bucket < oldest then redis.call('HDEL', seen, field) end
+    end
+    redis.call('PEXPIRE', seen, expire_ms)
+  end
+end
+"""
+
+
+def bucket_ms(window_seconds: int) -> int:
+    """Width of one time bucket of marks: the window / DEDUPE_BUCKETS_PER_WINDOW, in ms."""
+    return max(1, -(-window_seconds * 1000 // c.DEDUPE_BUCKETS_PER_WINDOW))
+
+
+def marks_per_shard(hash_listpack_entries: int | None) -> int:
+    """Marks a shard hash may hold: half the server's listpack limit, so a doubling still fits."""
+    limit = hash_listpack_entries if hash_listpack_entries else c.ASSUMED_HASH_LISTPACK_ENTRIES
+    return max(1, int(limit * c.DEDUPE_SHARD_FILL))
+
+
+def marks_held(client: redis.Redis, seen_key: str) -> int:
+    """Marks in the live buckets (some may already be past their window, not yet expired)."""
+    index = client.hgetall(seen_key)
+    return sum(int(v) for k, v in index.items() if k.endswith(b":t"))

@@ -1,0 +1,104 @@
+"""Dedupe marks against real Redis: exact answers at the window's edge, one row after it, bytes per mark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+import uuid
+
+import pytest
+
+from engine import drain
+from engine.buffer import dedupe, facts, streams
+from engine.buffer.keys import Keys
+from engine.core import constants as c
+from local.bench.marks import private_redis
+from tests.conftest import with_settings
+from tests.factories import make_event
+from tests.helpers import event_ids_in_db, queue
+
+pytestmark = pytest.mark.integration
+
+WINDOW_SECONDS = 60
+WINDOW_MS = WINDOW_SECONDS * 1000
+PAYLOAD = b"{}"
+
+
+def append(rclient, keys, ids: list[uuid.UUID], clock_ms: int) -> list[bool]:
+    """Append ids at clock_ms, 500 a call; True where the answer was "duplicate"."""
+    answers = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        replies = streams.append_events(
+            rclient, keys, [(i.bytes, PAYLOAD) for i in chunk], WINDOW_SECONDS, 10**9, marks_per_shard=256, clock_ms=clock_ms
+        )
+        answers += [reply is None for reply in replies]
+    return answers
+
+
+def test_resends_within_the_window_are_duplicates_and_new_ids_never_are(rclient, keys):
+    rng = random.Random(20)
+    start = 1_900_000_000_000 + 12_345  # not on a bucket boundary
+    # 50,000 originals, marked at 100 moments spread over one window; the last ones exactly
+    # one window before the resend, the first ones nearly two windows before it.
+    originals = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(50_000)]
+    marked_at = {}
+    for step in range(100):
+        moment = start + step * (WINDOW_MS // 100)
+        chunk = originals[step * 500 : (step + 1) * 500]
+        assert append(rclient, keys, chunk, moment) == [False] * 500
+        marked_at.update(dict.fromkeys(chunk, moment))
+        rclient.delete(keys.stream)
+    resend_at = start + 99 * (WINDOW_MS // 100) + WINDOW_MS  # the window's edge for the last step
+    new = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(50_000)]
+    mixed = originals + new
+    rng.shuffle(mixed)
+    answers = dict(zip(mixed, append(rclient, keys, mixed, resend_at), strict=True))
+    assert [i for i in new if answers[i]] == []  # no new event is ever a duplicate
+    within = [i for i in originals if resend_at - marked_at[i] <= WINDOW_MS]
+    assert len(within) == 500 and all(answers[i] for i in within)
+    edge_minus_one = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(500)]
+    assert append(rclient, keys, edge_minus_one, resend_at) == [False] * 500
+    assert append(rclient, keys, edge_minus_one, resend_at + WINDOW_MS - 1) == [True] * 500
+    # Past window + bucket width (2 windows here) every mark is forgotten: accepted again.
+    later = resend_at + 2 * WINDOW_MS + 1
+    assert append(rclient, keys, originals, later) == [False] * len(originals)
+    assert append(rclient, keys, originals[:1000], later) == [True] * 1000
+
+
+def test_a_duplicate_within_one_request_is_answered_duplicate(rclient, keys):
+    twice = uuid.uuid4()
+    assert append(rclient, keys, [twice, uuid.uuid4(), twice], 1_900_000_000_000) == [False, False, True]
+
+
+def test_resend_after_the_window_is_accepted_and_makes_no_second_row(settings, rclient, conn, keys):
+    short = with_settings(settings, dedupe_window_seconds=1)
+    event = make_event(event_id=str(uuid.uuid4()))
+    queue(short, [event])
+    assert rclient.xlen(keys.stream) == 1
+    queue(short, [event])  # within the window: a duplicate, not appended
+    assert rclient.xlen(keys.stream) == 1
+    drain.run_drain(rclient, conn, keys, short, dt.datetime.now(dt.UTC))
+    time.sleep(2 * short.dedupe_window_seconds + 0.2)  # window + bucket width
+    queue(short, [event])
+    assert rclient.xlen(keys.stream) == 1  # accepted at ingest
+    report = drain.run_drain(rclient, conn, keys, short, dt.datetime.now(dt.UTC))
+    assert (report.read, report.inserted, report.duplicates) == (1, 0, 1)
+    assert event_ids_in_db(conn) == [event["event_id"]]
+
+
+def test_200000_marks_cost_at_most_the_stated_bytes_each():
+    ids = 200_000
+    keys = Keys.for_namespace("memory")
+    with private_redis() as client:
+        per_shard = dedupe.marks_per_shard(facts.server_facts(client).hash_listpack_entries)
+        before = None
+        for _ in range(ids // 500 + 1):  # the first call (loading the script, buffers) is not measured
+            items = [(uuid.uuid4().bytes, PAYLOAD) for _ in range(500)]
+            streams.append_events(client, keys, items, c.DEFAULT_DEDUPE_WINDOW_SECONDS, 10**9, marks_per_shard=per_shard)
+            client.delete(keys.stream)  # the stream's memory is the backlog's share, not the marks'
+            before = before or client.info("memory")["used_memory"]
+        grown = client.info("memory")["used_memory"] - before
+        assert dedupe.marks_held(client, keys.seen) == ids + 500
+    assert grown / ids <= c.DEDUPE_BYTES_PER_MARK
