@@ -3,7 +3,10 @@
 a2wsgi runs the application in a thread pool but streams the body to it as it arrives, so a
 client that stalls half-way would hold a thread. Here the body is read first, on the event
 loop, up to max_body_bytes + 1 (enough for the application to refuse it as too large: the
-rest is never read); only then does a thread take the request.
+rest is never read); only then does a thread take the request. A body cut short that way is
+declared at the length kept: functions-framework reads every body to its end after the answer
+(its read_request hook), and werkzeug takes a stream that ends before its Content-Length for a
+client that left (ClientDisconnected, a 500); declared as kept, it is refused as too large.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ class BufferedWSGI:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        body = b"".join(chunks)
+        if more:
+            scope = {**scope, "headers": declared_as(scope["headers"], len(body))}
+        whole = {"type": "http.request", "body": body, "more_body": False}
         given = False
 
         async def replay():
@@ -41,3 +47,9 @@ class BufferedWSGI:
             return whole
 
         await self.inner(scope, replay, send)
+
+
+def declared_as(headers: list, length: int) -> list:
+    """The request's headers with its body declared as length bytes (no chunked transfer-encoding)."""
+    kept = [(name, value) for name, value in headers if name.lower() not in (b"content-length", b"transfer-encoding")]
+    return [*kept, (b"content-length", str(length).encode())]

@@ -12,6 +12,11 @@ What passes a bound is closed and counted (engine.connstats); a client that sent
 request first gets a 408 in the API's error shape, which HTTP/1.1 allows before a response.
 An application waiting for the rest of a body is told the client disconnected, so it stores
 nothing. Past max_connections open in one process, a new connection is closed at once.
+
+uvicorn writes every response header name in lower case (a2wsgi lowercases a Flask app's names
+first). Names are case-insensitive in HTTP, yet a client that compares them exactly (a dict of
+http.client's headers, as tests/hostile keeps) would miss `Retry-After`; CasedHead writes them
+as the functions always did behind gunicorn's sync server: `Retry-After`, `X-Request-Id`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,37 @@ def timeout_answer(bound: str, seconds: float) -> bytes:
         b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
     )
     return head + body
+
+
+# Names whose usual spelling is not each part capitalised.
+SPELLED = {b"www-authenticate": b"WWW-Authenticate", b"etag": b"ETag"}
+
+
+def cased(head: bytes) -> bytes:
+    """A response head with each header name capitalised by its parts (content-type: Content-Type)."""
+    head, end, rest = head.partition(b"\r\n\r\n")  # nothing after the head's end is touched
+    lines = head.split(b"\r\n")
+    for i in range(1, len(lines)):
+        name, colon, value = lines[i].partition(b":")
+        lines[i] = (SPELLED.get(name) or b"-".join(part.capitalize() for part in name.split(b"-"))) + colon + value
+    return b"\r\n".join(lines) + end + rest
+
+
+class CasedHead:
+    """The transport one request's cycle writes through: its response head's names cased, the rest as is."""
+
+    def __init__(self, transport) -> None:
+        self.transport = transport
+        self.head_written = False
+
+    def write(self, data: bytes) -> None:
+        if not self.head_written and data.startswith(b"HTTP/1."):
+            self.head_written = not data.startswith(b"HTTP/1.1 1")  # an interim 100 Continue comes first
+            data = cased(data)
+        self.transport.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.transport, name)
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -86,6 +122,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.arm("body_timeout", self.bounds.body_seconds)
         super().on_headers_complete()
+        self.cycle.transport = CasedHead(self.transport)  # before its task first runs, on a later turn of the loop
 
     def on_message_complete(self) -> None:
         self.disarm()
