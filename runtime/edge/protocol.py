@@ -48,6 +48,9 @@ def timeout_answer(bound: str, seconds: float) -> bytes:
     return head + body
 
 
+# After a 408: how long the client has to read it before the connection is closed.
+LINGER_SECONDS = 2.0
+
 # Names whose usual spelling is not each part capitalised.
 SPELLED = {b"www-authenticate": b"WWW-Authenticate", b"etag": b"ETag"}
 
@@ -88,6 +91,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self.deadline = None
         self.bound = ""
         self.partial = False
+        self.lingering = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -144,7 +148,25 @@ class GuardedProtocol(HttpToolsProtocol):
             answered = not self.partial
         if not answered:
             self.transport.write(timeout_answer(self.bound, seconds))
+            self.linger()
+            return
         self.transport.close()
+
+    def linger(self) -> None:
+        """Half-close after the 408 and discard what the client still sends, then close.
+
+        Closing a socket that holds unread bytes (a header line that arrived as the bound
+        passed) sends a reset, and a reset can destroy the 408 before the client reads it.
+        """
+        self.lingering = True
+        self.flow.resume_reading()  # a body's reading may have been paused, its bytes left unread
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.lingering:
+            super().data_received(data)
 
     def timeout_keep_alive_handler(self) -> None:
         if not self.transport.is_closing():
