@@ -17,6 +17,8 @@ from runtime.processes import (  # noqa: F401 (re-exported: local/ and its tests
     SCHEDULER,
     SOURCE,
     Function,
+    edge_command,
+    function_app,
     function_command,
     function_env,
     function_named,

@@ -19,7 +19,9 @@ from werkzeug.middleware.http_proxy import ProxyMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
-from engine import config, logs, openapi
+from engine import config, logs, openapi, opsmetrics
+from engine.core import auth
+from engine.core.errors import AppError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 PROXY_TIMEOUT_SECONDS = 120
@@ -41,6 +43,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
 
 
 OWN_ROUTES = {("get", "/healthz"), ("get", "/openapi.json")}
+INTERNAL_METRICS_PATH = "/internal/metrics"
 
 
 def served_routes(table: dict[str, tuple[str, str]]) -> frozenset[tuple[str, str]]:
@@ -118,6 +121,8 @@ def make_app(settings: config.Settings):
             return _json(200, openapi.document(served_routes(table)))
         if request.path == LOCAL_CONFIG_PATH:
             return local_config(settings, request)
+        if request.path == INTERNAL_METRICS_PATH and (counts := edge_metrics(settings, request)) is not None:
+            return counts
         if request.path == "/" and (STATIC_DIR / "index.html").exists():
             return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
         return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
@@ -148,6 +153,19 @@ def local_config(settings: config.Settings, request: Request) -> Response:
         return _json(404, {"error": {"code": "not_found", "message": message, "details": None}}, NO_STORE)
     body = {"mode": "local", "read_key": settings.read_key, "write_key": settings.write_key}
     return _json(200, body, NO_STORE)
+
+
+def edge_metrics(settings: config.Settings, request: Request) -> Response | None:
+    """The gateway's own connection counts, for the task token only; None (a 404) for anyone else.
+
+    The gateway routes nothing under /internal/ to the public: without the token the path does
+    not exist, as before; with it, the operator sees what each function's /internal/metrics shows.
+    """
+    try:
+        auth.require_task_token(settings.task_token, request.headers)
+    except AppError:
+        return None
+    return Response(opsmetrics.edge_metrics(), mimetype=opsmetrics.PROMETHEUS_TEXT)
 
 
 def health(table: dict[str, tuple[str, str]]) -> Response:

@@ -21,6 +21,7 @@ class Function:
     port_offset: int
     workers: int
     threads: int
+    asgi: bool = False
 
 
 # Ingest and metrics answer clients: two workers each keep both cores busy (one worker's
@@ -29,24 +30,43 @@ class Function:
 FUNCTIONS = (
     Function("ingest", "ingest", 1, workers=2, threads=4),
     Function("metrics", "metrics", 2, workers=2, threads=4),
-    Function("stream-drain", "stream_drain", 3, workers=1, threads=2),
-    Function("view-refresh", "view_refresh", 4, workers=1, threads=2),
+    Function("stream-drain", "stream_drain", 3, workers=1, threads=4),
+    Function("view-refresh", "view_refresh", 4, workers=1, threads=4),
 )
 
 GATEWAY_THREADS = 16
+WORKER_CLASS = "runtime.edge.worker.EdgeWorker"
 SCHEDULER = "scheduler"
 GATEWAY = "gateway"
 PROCESSES = (*(f.name for f in FUNCTIONS), SCHEDULER, GATEWAY)
 TARGETS = {f.name: f.target for f in FUNCTIONS}
 
 
+def edge_command(app: str, host: str, port: int, workers: int, python: str) -> list[str]:
+    """gunicorn with uvicorn workers, as functions-framework serves an ASGI function, guarded (runtime/edge)."""
+    return [
+        python, "-m", "gunicorn", app,
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", WORKER_CLASS,
+        "--graceful-timeout", "5", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def function_app(function: Function, source: str = SOURCE, target: str | None = None) -> str:
+    """gunicorn's application argument for a function (or another source and target served the same way).
+
+    asgi: the target is a functions_framework.aio function, served as it is; else a Flask one,
+    whose threads (runtime/edge/buffered.py) only take whole requests.
+    """
+    return f"runtime.edge.apps:function_app({source!r}, {target or function.target!r}, {function.threads}, {function.asgi})"
+
+
 def function_command(function: Function, port: int, host: str = "127.0.0.1", python: str = sys.executable) -> list[str]:
-    return [python, "-m", "functions_framework", "--source", SOURCE, "--target", function.target, "--host", host, "--port", str(port)]
+    return edge_command(function_app(function), host, port, function.workers, python)
 
 
 def function_env(function: Function) -> dict[str, str]:
-    """functions-framework reads its concurrency from WORKERS and THREADS."""
-    return {"WORKERS": str(function.workers), "THREADS": str(function.threads)}
+    """The target's name, as functions-framework sets it before it loads the source (engine.config reads it)."""
+    return {"FUNCTION_TARGET": function.target}
 
 
 def scheduler_command(python: str = sys.executable) -> list[str]:
@@ -54,12 +74,7 @@ def scheduler_command(python: str = sys.executable) -> list[str]:
 
 
 def gateway_command(host: str, port: int, python: str = sys.executable) -> list[str]:
-    return [
-        python, "-m", "gunicorn", "runtime.gateway:create_app()",
-        "--bind", f"{host}:{port}",
-        "--worker-class", "gthread", "--workers", "1", "--threads", str(GATEWAY_THREADS),
-        "--graceful-timeout", "5", "--log-level", "warning",
-    ]  # fmt: skip
+    return edge_command(f"runtime.edge.apps:gateway_app({GATEWAY_THREADS})", host, port, 1, python)
 
 
 def function_urls(host: str | None, base_port: int) -> dict[str, str]:

@@ -62,6 +62,10 @@ class Settings:
     stream_shards: int = 1
     redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
     database_read_url: str | None = None
+    header_timeout_seconds: float = c.DEFAULT_HEADER_TIMEOUT_SECONDS
+    body_timeout_seconds: float = c.DEFAULT_BODY_TIMEOUT_SECONDS
+    idle_timeout_seconds: float = c.DEFAULT_IDLE_TIMEOUT_SECONDS
+    max_connections: int = c.DEFAULT_MAX_CONNECTIONS
 
     def require(self, *names: str) -> Settings:
         """Fail with the variable's name unless every named setting is present."""
@@ -194,6 +198,10 @@ FIELDS = {
     "stream_shards": ("ANALYTICS_STREAM_SHARDS", _number(int, 1, c.MAX_STREAM_SHARDS)),
     "redis_cluster_nodes": ("ANALYTICS_REDIS_CLUSTER_NODES", _nodes),
     "database_read_url": ("ANALYTICS_DATABASE_READ_URL", _url("postgresql", "postgres")),
+    "header_timeout_seconds": ("ANALYTICS_HEADER_TIMEOUT_SECONDS", _number(float, 0.1, 600)),
+    "body_timeout_seconds": ("ANALYTICS_BODY_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
+    "idle_timeout_seconds": ("ANALYTICS_IDLE_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
+    "max_connections": ("ANALYTICS_MAX_CONNECTIONS", _number(int, 1, 1_000_000)),
 }
 ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
 

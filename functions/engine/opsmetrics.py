@@ -11,7 +11,7 @@ import flask
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from engine import clients
+from engine import clients, connstats
 from engine.buffer import bookkeeping, dedupe
 from engine.config import Settings
 from engine.core import auth
@@ -64,8 +64,33 @@ class PipelineCollector:
         yield GaugeMetricFamily("analytics_redis_maxmemory_bytes", "Redis maxmemory (0: none set)", value=facts.maxmemory or 0)
 
 
+class EdgeCollector:
+    """This listener's connections (engine.connstats: every worker process of the server that answers)."""
+
+    def collect(self):
+        totals = connstats.totals()
+        yield GaugeMetricFamily("analytics_edge_connections_open", "Client connections open on this listener", value=totals["open"])
+        closed = CounterMetricFamily(
+            "analytics_edge_connections_closed", "Client connections this listener closed, by the bound they passed", labels=["bound"]
+        )
+        for bound in connstats.BOUNDS:
+            closed.add_metric([bound], totals[bound])
+        yield closed
+
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def edge_metrics() -> bytes:
+    """The edge's families alone, in Prometheus text format (the gateway's /internal/metrics)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(EdgeCollector())
+    return generate_latest(registry)
+
+
 def internal_metrics(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     auth.require_task_token(settings.task_token, request.headers)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PipelineCollector(settings))
-    return flask.Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+    registry.register(EdgeCollector())
+    return flask.Response(generate_latest(registry), mimetype=PROMETHEUS_TEXT)

@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -28,10 +29,7 @@ READY_SECONDS = 90
 
 def served_like(function: stack.Function, port: int, source: str, target: str) -> list[str]:
     """function's own command line, serving another source and target: the same server, the same flags."""
-    command = stack.function_command(function, port)
-    command[command.index("--source") + 1] = source
-    command[command.index("--target") + 1] = target
-    return command
+    return stack.edge_command(stack.function_app(function, source, target), "127.0.0.1", port, function.workers, sys.executable)
 
 
 def bench_environment(stores: Stores, keys: dict[str, str], base_port: int, overrides: dict[str, str]) -> dict[str, str]:

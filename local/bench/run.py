@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from engine import config
-from local.bench import drain, freshness, marks, reads, report, rollup_cost, writes
+from local.bench import drain, freshness, marks, reads, report, rollup_cost, steady, writes
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.load import WRK_HOW_TO_GET
@@ -31,6 +31,7 @@ MEMORY_GOAL_MB = 150.0
 # The benchmark measures the engine, not the rate limiter; nor does it stop at the default backlog.
 OVERRIDES = {"ANALYTICS_KEY_RATE_LIMIT": "0", "ANALYTICS_IP_RATE_LIMIT": "0", "ANALYTICS_MAX_BACKLOG": "1000000000"}
 PHASES = {
+    "steady": steady.measure,
     "writes": writes.measure,
     "marks": marks.measure,
     "drain": drain.measure,

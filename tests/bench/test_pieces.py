@@ -53,9 +53,11 @@ def test_hello_is_served_by_ingests_own_command():
     ingest = stack.function_named("ingest")
     theirs = stack.function_command(ingest, 9001)
     ours = served_like(ingest, 9001, "local/bench/hello.py", "hello")
-    differ = [i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b]
-    assert [ours[i] for i in differ] == ["local/bench/hello.py", "hello"]
-    assert [ours[i - 1] for i in differ] == ["--source", "--target"]
+    differ = [(a, b) for a, b in zip(theirs, ours, strict=True) if a != b]
+    assert differ == [(stack.function_app(ingest), stack.function_app(ingest, "local/bench/hello.py", "hello"))]
+    assert stack.function_app(ingest, "local/bench/hello.py", "hello") == stack.function_app(ingest).replace(
+        "'functions/main.py', 'ingest'", "'local/bench/hello.py', 'hello'"
+    )
 
 
 def test_bodies_are_valid_events_and_deterministic():

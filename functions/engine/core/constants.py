@@ -97,6 +97,11 @@ MAX_ELEMENT_CHARS = 100
 MAX_SESSION_ID_CHARS = 255
 MAX_DURATION_SECONDS = 86_400.0
 MAX_BODY_BYTES = 512 * 1024
+# The edge's bounds on a client connection (README, "Slow and idle clients").
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0  # from connecting (or the first byte of a next request) to its last header
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0  # from the last header to the last byte of the body (512 KiB at 140 kbit/s)
+DEFAULT_IDLE_TIMEOUT_SECONDS = 5.0  # a keep-alive connection with no request after an answer
+DEFAULT_MAX_CONNECTIONS = 4096  # open connections per server process; more are closed at once
 MAX_BATCH_EVENTS = 500
 MAX_JSON_DEPTH = 32
 # Integers outside the signed 64-bit range cannot round-trip through orjson or jsonb casts.
