@@ -26,4 +26,4 @@ def function_app(source: str, target: str, threads: int, asgi: bool):
 
 
 def gateway_app(threads: int):
-    return BufferedWSGI(gateway.create_app(), threads, c.MAX_BODY_BYTES)
+    return BufferedWSGI(gateway.create_app(), threads, c.MAX_BODY_BYTES, refuse_oversized=True)

@@ -11,15 +11,19 @@ client that left (ClientDisconnected, a 500); declared as kept, it is refused as
 
 from __future__ import annotations
 
+import orjson
 from a2wsgi import WSGIMiddleware
 
 
 class BufferedWSGI:
     """ASGI application: buffer the request body, then hand the request to a2wsgi's thread pool."""
 
-    def __init__(self, wsgi_app, threads: int, max_body_bytes: int):
+    def __init__(self, wsgi_app, threads: int, max_body_bytes: int, refuse_oversized: bool = False):
         self.inner = WSGIMiddleware(wsgi_app, workers=threads)
         self.max_body_bytes = max_body_bytes
+        # The gateway refuses an oversized body itself: forwarded, the function would answer 413
+        # while the gateway still wrote the body to it, and the broken pipe became a 502.
+        self.refuse_oversized = refuse_oversized
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -34,6 +38,9 @@ class BufferedWSGI:
             size += len(chunks[-1])
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if more and self.refuse_oversized:
+            await send_too_large(send, self.max_body_bytes)
+            return
         if more:
             scope = {**scope, "headers": declared_as(scope["headers"], len(body))}
         whole = {"type": "http.request", "body": body, "more_body": False}
@@ -47,6 +54,15 @@ class BufferedWSGI:
             return whole
 
         await self.inner(scope, replay, send)
+
+
+async def send_too_large(send, limit: int) -> None:
+    """413 in the API's error shape (as the functions' own body check answers it)."""
+    error = {"code": "payload_too_large", "message": f"the body is larger than {limit} bytes", "details": {"limit_bytes": limit}}
+    body = orjson.dumps({"error": error})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def declared_as(headers: list, length: int) -> list:
