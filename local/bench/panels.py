@@ -16,6 +16,7 @@ import re
 import statistics
 import time
 
+from engine.db import rollups
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.processes import ROOT
@@ -24,17 +25,7 @@ PANEL_GOAL_MS = 100.0
 RUNS = 5
 SPAN = dt.timedelta(days=30)
 INTERVAL_MS = 3_600_000
-ROLLUP_TABLES = (
-    "rollup_minutes",
-    "rollup_minute_users",
-    "rollup_minute_elements",
-    "rollup_totals",
-    "rollup_users",
-    "rollup_elements",
-    "rollup_heatmap",
-    "rollup_user_sessions",
-    "rollup_element_users",
-)
+ROLLUP_TABLES = (*rollups.MINUTE_TABLES, *rollups.ALL_TIME_TABLES)
 
 
 def expand(sql: str, start: dt.datetime, end: dt.datetime) -> str:
