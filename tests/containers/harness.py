@@ -6,6 +6,7 @@ port on 127.0.0.1, and read PostgreSQL through `docker compose exec`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
@@ -100,7 +101,7 @@ class Stack:
     def post_event(self, event: dict) -> int | None:
         try:
             return self.request("POST", "/event", event, {"X-Write-Key": self.secrets["ANALYTICS_WRITE_KEY"]})[0]
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):  # no answer, or one cut short: not acknowledged
             return None
 
     def metrics(self) -> dict:

@@ -5,6 +5,7 @@ every acknowledged event became exactly one row once the pipeline has caught up.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import subprocess
 import threading
 import time
@@ -102,7 +103,7 @@ def wait_drained(stack, timeout: float = 180) -> None:
     def drained():
         try:
             return stack.metrics()["freshness"]["backlog"] == 0
-        except (AssertionError, OSError, KeyError):
+        except (AssertionError, OSError, KeyError, http.client.HTTPException):
             return False
 
     wait_for(drained, timeout=timeout, interval=1)
