@@ -6,11 +6,12 @@ import datetime as dt
 import os
 import uuid
 
+import orjson
 import pytest
 
 from engine import ingest
 from engine.buffer.keys import Keys
-from engine.core import enrich
+from engine.core import copyfmt, enrich
 from engine.core.pipeline import check_batch
 
 
@@ -51,3 +52,23 @@ def missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set and {reason}")
     pytest.skip(reason)
+
+
+def copy_lines(rows: list[dict], received_at: dt.datetime) -> bytes:
+    """COPY lines as the drain writes them, with full control of each field (a new event_id when a row has none)."""
+    lines = []
+    for i, e in enumerate(rows):
+        entry = {
+            "event_id": e.get("event_id") or str(uuid.uuid4()),
+            "project_id": e["project_id"],
+            "user_id": e["user_id"],
+            "action": "click",
+            "element": e["element"],
+            "duration": e["duration"],
+            "timestamp": e["timestamp"].isoformat(),
+            "received_at": received_at.isoformat(),
+            "session_id": e["session_id"],
+            "properties": None,
+        }
+        lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
+    return b"".join(lines)

@@ -2,16 +2,14 @@
 
 import datetime as dt
 import random
-import uuid
 
-import orjson
 import pytest
 
 from engine import metrics
-from engine.core import copyfmt
 from engine.db import writes
 from tests import oracle
 from tests.conftest import with_settings
+from tests.helpers import copy_lines
 
 pytestmark = pytest.mark.integration
 
@@ -24,22 +22,7 @@ MICROSECOND = dt.timedelta(microseconds=1)
 
 def store(conn, events: list[dict]) -> None:
     """Write rows as the drain does (COPY through staging), with full control of each field."""
-    lines = []
-    for i, e in enumerate(events):
-        entry = {
-            "event_id": str(uuid.uuid4()),
-            "project_id": e["project_id"],
-            "user_id": e["user_id"],
-            "action": "click",
-            "element": e["element"],
-            "duration": e["duration"],
-            "timestamp": e["timestamp"].isoformat(),
-            "received_at": NOW.isoformat(),
-            "session_id": e["session_id"],
-            "properties": None,
-        }
-        lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
-    writes.load_rows(conn, b"".join(lines))
+    writes.load_rows(conn, copy_lines(events, NOW))
 
 
 def event(project_id=1, user_id="u1", element="video_player", duration=1.0, seconds_ago=10.0, session_id=None, at=None):

@@ -8,15 +8,15 @@ import subprocess
 import sys
 import uuid
 
-import orjson
 import pytest
 
 from engine import aggregates, refresh
-from engine.core import copyfmt, partitions
+from engine.core import partitions
 from engine.core.constants import LOCK_PARTITIONS
 from engine.db import upkeep, writes
 from tests import rollup_check
 from tests.conftest import ROOT, with_settings
+from tests.helpers import copy_lines
 
 pytestmark = pytest.mark.integration
 
@@ -26,22 +26,7 @@ PROJECTS = [1, 2, 3]
 
 def entries(rows: list[dict]) -> bytes:
     """COPY lines as the drain writes them, each row with its own event_id."""
-    lines = []
-    for i, e in enumerate(rows):
-        entry = {
-            "event_id": e["event_id"],
-            "project_id": e["project_id"],
-            "user_id": e["user_id"],
-            "action": "click",
-            "element": e["element"],
-            "duration": e["duration"],
-            "timestamp": e["timestamp"].isoformat(),
-            "received_at": NOW.isoformat(),
-            "session_id": e["session_id"],
-            "properties": None,
-        }
-        lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
-    return b"".join(lines)
+    return copy_lines(rows, NOW)
 
 
 def moment(rng: random.Random) -> dt.datetime:
