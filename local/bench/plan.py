@@ -24,6 +24,7 @@ class Plan:
     large_events: int
     ceiling_seconds: int
     scale_events: int  # drained with each shard count of the scale-out figure
+    append_requests: int  # POST /events bodies of each round of the dedupe append figure, per layout
 
     def describe(self) -> str:
         return (
@@ -49,6 +50,7 @@ FULL = Plan(
     large_events=10_000_000,
     ceiling_seconds=4,
     scale_events=150_000,
+    append_requests=1000,
 )
 
 QUICK = dataclasses.replace(
@@ -64,4 +66,5 @@ QUICK = dataclasses.replace(
     large_events=300_000,
     ceiling_seconds=2,
     scale_events=20_000,
+    append_requests=150,
 )

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from engine import config
-from local.bench import drain, freshness, reads, scaleout, writes
+from local.bench import dedupe_append, drain, freshness, reads, scaleout, writes
 from local.bench.context import Bench
 from local.bench.load import wrk_path
 from local.bench.plan import QUICK
@@ -29,6 +29,7 @@ TINY = dataclasses.replace(
     large_events=4_000,
     ceiling_seconds=1,
     scale_events=600,
+    append_requests=3,
 )
 
 
@@ -77,5 +78,20 @@ def test_drain_scale_out_drains_every_event_once_with_each_shard_count_and_leave
     try:
         for shards in scaleout.SHARD_COUNTS:
             assert list(client.scan_iter(match="{" + scaleout.namespace_for(bench, shards) + "[}.]*")) == []
+    finally:
+        client.close()
+
+
+def test_dedupe_append_runs_both_layouts_on_the_same_new_ids_and_leaves_no_keys(bench):
+    (figure,) = dedupe_append.measure(bench)
+    assert figure.key == "post_events_dedupe" and figure.value > 0 and figure.floor > 0
+    assert figure.note.startswith("the append call alone"), figure.note  # every event of every round accepted, both sides
+    rounds = figure.details["rounds"]
+    assert [len(rounds["before"]), len(rounds["after"])] == [TINY.rounds, TINY.rounds]
+    assert all(r["accepted"] == 3 * dedupe_append.BATCH for side in rounds.values() for r in side)
+    client = bench.redis()
+    try:
+        for side in ("before", "after"):
+            assert list(client.scan_iter(match="{" + f"{bench.stores.namespace}.{side}" + "}*")) == []
     finally:
         client.close()

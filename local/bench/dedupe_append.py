@@ -1,0 +1,127 @@
+"""Figure: POST /events of 100 events with client event_ids, with the dedupe marks against the layout before them.
+
+Issue 20's goal: ingest's throughput with the time-bucketed marks (engine/buffer/dedupe.py, in
+the append script) at least 0.95 of what it was with a text key per id (the script before,
+kept as local/bench/append_before_marks.py). Both run in this one process on the run's Redis,
+each in a namespace of its own, in alternating rounds (which goes first alternates too), on
+the same bodies: each round sends new ids, so every event is appended and marked.
+
+A request here is what ingest does with a body, without HTTP: parse it, validate the batch,
+build each entry (engine.ingest.append_checked's steps), then the one append script call.
+The value is requests/s with the marks, the floor the same with the layout before; the
+details also give the append call alone, where the whole difference lies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+
+from engine.buffer import dedupe, facts, streams
+from engine.buffer.keys import Keys
+from engine.core import constants as c
+from engine.core.enrich import build_entry
+from engine.core.jsonbody import parse_json
+from engine.core.pipeline import check_batch, split_batch
+from local.bench import append_before_marks, bodies, stats
+from local.bench.context import Bench
+from local.bench.figures import Figure, Goal
+from local.bench.stores import delete_namespace
+
+BATCH = 100
+GOAL_RATIO = 0.95
+WARMUP_REQUESTS = 20
+
+
+def items_of(body: bytes, retention_days: int, as_dedupe_id: Callable) -> list[tuple]:
+    """(dedupe id, payload) of each event of a body, as ingest builds them."""
+    events, sent_at = split_batch(parse_json(body))
+    received_at = dt.datetime.now(dt.UTC)
+    items = []
+    for checked in check_batch(events, received_at, retention_days, sent_at):
+        event = checked.event
+        payload = build_entry(
+            event, event_id=event["event_id"], moment=event["moment"], received_at=received_at,
+            project_id=c.DEFAULT_PROJECT_ID, request_id="bench-dedupe-append",
+        )  # fmt: skip
+        items.append((as_dedupe_id(event["event_id"]), payload))
+    return items
+
+
+def layouts(client, namespace: str, window_seconds: int, max_backlog: int) -> dict[str, tuple[Callable, Callable]]:
+    """name -> (append(items), dedupe id of a client UUID) for the layout before and the marks now."""
+    before, after = Keys.for_namespace(f"{namespace}.before"), Keys.for_namespace(f"{namespace}.after")
+    per_shard = dedupe.marks_per_shard(facts.server_facts(client).hash_listpack_entries)
+    append_before_marks.load(client)
+    return {
+        "before": (
+            lambda items: append_before_marks.append_events_before(
+                client, before, items, append_before_marks.WINDOW_SECONDS_BEFORE, max_backlog
+            ),
+            str,
+        ),
+        "after": (
+            lambda items: streams.append_events(client, after, items, window_seconds, max_backlog, marks_per_shard=per_shard),
+            lambda event_id: event_id.bytes,
+        ),
+    }
+
+
+def one_round(sent: list[bytes], retention_days: int, append: Callable, as_dedupe_id: Callable) -> dict:
+    """Every body through parse, validate, build and append: seconds in all, in the append, and events accepted."""
+    appending, accepted = 0.0, 0
+    started = time.perf_counter()
+    for body in sent:
+        items = items_of(body, retention_days, as_dedupe_id)
+        mark = time.perf_counter()
+        accepted += sum(1 for entry in append(items) if entry is not None)
+        appending += time.perf_counter() - mark
+    return {"seconds": time.perf_counter() - started, "append_seconds": appending, "accepted": accepted, "requests": len(sent)}
+
+
+def measure(bench: Bench) -> Iterator[Figure]:
+    plan, settings = bench.plan, bench.functions.settings
+    requests = plan.append_requests
+    client = bench.redis()
+    namespace = bench.stores.namespace
+    try:
+        ways = layouts(client, namespace, settings.dedupe_window_seconds, settings.max_backlog)
+        bench.say(
+            f"POST /events ×{BATCH} with client ids, in process: marks now vs a text key per id, {plan.rounds} rounds of {requests:,}"
+        )
+        warm = bodies.batch_bodies_with_ids(WARMUP_REQUESTS, BATCH, bench.event_time)
+        for append, as_id in ways.values():
+            one_round(warm, settings.retention_days, append, as_id)
+        rounds: dict[str, list[dict]] = {"before": [], "after": []}
+        for i in range(plan.rounds):
+            sent = bodies.batch_bodies_with_ids(requests, BATCH, bench.event_time, first=(WARMUP_REQUESTS + i * requests) * BATCH)
+            for name in ("before", "after") if i % 2 == 0 else ("after", "before"):
+                rounds[name].append(one_round(sent, settings.retention_days, *ways[name]))
+            b, a = rounds["before"][-1], rounds["after"][-1]
+            bench.say(
+                f"  round {i + 1}: before {b['requests'] / b['seconds']:,.0f} req/s (append {b['requests'] / b['append_seconds']:,.0f}), "
+                f"after {a['requests'] / a['seconds']:,.0f} req/s (append {a['requests'] / a['append_seconds']:,.0f})"
+            )
+    finally:
+        client.close()
+        for side in ("before", "after"):
+            delete_namespace(bench.stores.redis_url, f"{namespace}.{side}")
+    rate = {name: stats.median([r["requests"] / r["seconds"] for r in done]) for name, done in rounds.items()}
+    append_rate = {name: stats.median([r["requests"] / r["append_seconds"] for r in done]) for name, done in rounds.items()}
+    expected = requests * BATCH
+    short = [
+        f"{name} accepted {r['accepted']:,} of {expected:,}" for name, done in rounds.items() for r in done if r["accepted"] != expected
+    ]
+    append_ratio = append_rate["after"] / append_rate["before"]
+    yield Figure(
+        key="post_events_dedupe",
+        name=f"POST /events ×{BATCH} with client ids, in process, with the time-bucketed marks",
+        unit="req/s",
+        value=rate["after"],
+        goal=Goal(min_ratio=GOAL_RATIO),
+        floor=rate["before"],
+        floor_name="the same with a text key per id (the append script before the marks), same process, same bodies",
+        details={"rounds": rounds, "append_calls_per_second": append_rate, "append_ratio": append_ratio, "events_per_request": BATCH},
+        note="; ".join(short) or f"the append call alone: {append_ratio:.2f} × before",
+    )
