@@ -3,8 +3,9 @@
 Issue 20's goal: ingest's throughput with the time-bucketed marks (engine/buffer/dedupe.py, in
 the append script) at least 0.95 of what it was with a text key per id (the script before,
 kept as local/bench/append_before_marks.py). Both run in this one process on the run's Redis,
-each in a namespace of its own, in alternating rounds (which goes first alternates too), on
-the same bodies: each round sends new ids, so every event is appended and marked.
+each in a namespace of its own, in short alternating slices (which goes first alternates
+too), on the same bodies: each slice sends new ids, so every event is appended and marked.
+The figures are medians over the slices.
 
 A request here is what ingest does with a body, without HTTP: parse it, validate the batch,
 build each entry (engine.ingest.append_checked's steps), then the one append script call.
@@ -24,7 +25,7 @@ from engine.core import constants as c
 from engine.core.enrich import build_entry
 from engine.core.jsonbody import parse_json
 from engine.core.pipeline import check_batch, split_batch
-from local.bench import append_before_marks, bodies, stats
+from local.bench import append_before_marks, bodies, procs, stats
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.stores import delete_namespace
@@ -32,6 +33,7 @@ from local.bench.stores import delete_namespace
 BATCH = 100
 GOAL_RATIO = 0.95
 WARMUP_REQUESTS = 20
+SLICES_PER_ROUND = 5  # short alternating slices, so that a change in the machine's other load falls on both sides
 
 
 def items_of(body: bytes, retention_days: int, as_dedupe_id: Callable) -> list[tuple]:
@@ -68,16 +70,31 @@ def layouts(client, namespace: str, window_seconds: int, max_backlog: int) -> di
     }
 
 
-def one_round(sent: list[bytes], retention_days: int, append: Callable, as_dedupe_id: Callable) -> dict:
-    """Every body through parse, validate, build and append: seconds in all, in the append, and events accepted."""
+def one_round(sent: list[bytes], retention_days: int, append: Callable, as_dedupe_id: Callable, redis_pid: int) -> dict:
+    """Every body through parse, validate, build and append: seconds in all, in the append, events accepted,
+    and the Redis server's CPU per event (on a shared server, with whatever else it served meanwhile)."""
     appending, accepted = 0.0, 0
+    redis_cpu = procs.cpu_seconds(redis_pid)
     started = time.perf_counter()
     for body in sent:
         items = items_of(body, retention_days, as_dedupe_id)
         mark = time.perf_counter()
         accepted += sum(1 for entry in append(items) if entry is not None)
         appending += time.perf_counter() - mark
-    return {"seconds": time.perf_counter() - started, "append_seconds": appending, "accepted": accepted, "requests": len(sent)}
+    seconds = time.perf_counter() - started
+    redis_us = (procs.cpu_seconds(redis_pid) - redis_cpu) * 1e6 / max(1, len(sent) * BATCH)
+    return {
+        "seconds": seconds,
+        "append_seconds": appending,
+        "accepted": accepted,
+        "requests": len(sent),
+        "redis_cpu_us_per_event": redis_us,
+    }
+
+
+def speed(done: list[dict], seconds: str) -> float:
+    """The median over slices of requests per second, timed by `seconds` (the whole request, or the append alone)."""
+    return stats.median([r["requests"] / r[seconds] for r in done])
 
 
 def measure(bench: Bench) -> Iterator[Figure]:
@@ -87,33 +104,40 @@ def measure(bench: Bench) -> Iterator[Figure]:
     namespace = bench.stores.namespace
     try:
         ways = layouts(client, namespace, settings.dedupe_window_seconds, settings.max_backlog)
+        redis_pid = int(client.info("server")["process_id"])
+        slices = plan.rounds * SLICES_PER_ROUND
+        per_slice = max(1, requests // SLICES_PER_ROUND)
         bench.say(
-            f"POST /events ×{BATCH} with client ids, in process: marks now vs a text key per id, {plan.rounds} rounds of {requests:,}"
+            f"POST /events ×{BATCH} with client ids, in process: marks vs a text key per id, {slices} alternating slices of {per_slice:,}"
         )
         warm = bodies.batch_bodies_with_ids(WARMUP_REQUESTS, BATCH, bench.event_time)
         for append, as_id in ways.values():
-            one_round(warm, settings.retention_days, append, as_id)
+            one_round(warm, settings.retention_days, append, as_id, redis_pid)
         rounds: dict[str, list[dict]] = {"before": [], "after": []}
-        for i in range(plan.rounds):
-            sent = bodies.batch_bodies_with_ids(requests, BATCH, bench.event_time, first=(WARMUP_REQUESTS + i * requests) * BATCH)
+        for i in range(slices):
+            sent = bodies.batch_bodies_with_ids(per_slice, BATCH, bench.event_time, first=(WARMUP_REQUESTS + i * per_slice) * BATCH)
             for name in ("before", "after") if i % 2 == 0 else ("after", "before"):
-                rounds[name].append(one_round(sent, settings.retention_days, *ways[name]))
-            b, a = rounds["before"][-1], rounds["after"][-1]
-            bench.say(
-                f"  round {i + 1}: before {b['requests'] / b['seconds']:,.0f} req/s (append {b['requests'] / b['append_seconds']:,.0f}), "
-                f"after {a['requests'] / a['seconds']:,.0f} req/s (append {a['requests'] / a['append_seconds']:,.0f})"
-            )
+                rounds[name].append(one_round(sent, settings.retention_days, *ways[name], redis_pid))
+            if (i + 1) % SLICES_PER_ROUND == 0:
+                line = {
+                    name: f"{speed(done[-SLICES_PER_ROUND:], 'seconds'):,.0f} req/s "
+                    f"(append {speed(done[-SLICES_PER_ROUND:], 'append_seconds'):,.0f})"
+                    for name, done in rounds.items()
+                }
+                bench.say(f"  round {(i + 1) // SLICES_PER_ROUND}: before {line['before']}, after {line['after']}")
     finally:
         client.close()
         for side in ("before", "after"):
             delete_namespace(bench.stores.redis_url, f"{namespace}.{side}")
-    rate = {name: stats.median([r["requests"] / r["seconds"] for r in done]) for name, done in rounds.items()}
-    append_rate = {name: stats.median([r["requests"] / r["append_seconds"] for r in done]) for name, done in rounds.items()}
-    expected = requests * BATCH
+    rate = {name: speed(done, "seconds") for name, done in rounds.items()}
+    append_rate = {name: speed(done, "append_seconds") for name, done in rounds.items()}
+    expected = per_slice * BATCH
     short = [
         f"{name} accepted {r['accepted']:,} of {expected:,}" for name, done in rounds.items() for r in done if r["accepted"] != expected
     ]
     append_ratio = append_rate["after"] / append_rate["before"]
+    redis_us = {name: stats.median([r["redis_cpu_us_per_event"] for r in done]) for name, done in rounds.items()}
+    cpu = f"Redis CPU {redis_us['after']:.1f} µs an event, {redis_us['before']:.1f} before"
     yield Figure(
         key="post_events_dedupe",
         name=f"POST /events ×{BATCH} with client ids, in process, with the time-bucketed marks",
@@ -122,6 +146,12 @@ def measure(bench: Bench) -> Iterator[Figure]:
         goal=Goal(min_ratio=GOAL_RATIO),
         floor=rate["before"],
         floor_name="the same with a text key per id (the append script before the marks), same process, same bodies",
-        details={"rounds": rounds, "append_calls_per_second": append_rate, "append_ratio": append_ratio, "events_per_request": BATCH},
-        note="; ".join(short) or f"the append call alone: {append_ratio:.2f} × before",
+        details={
+            "rounds": rounds,
+            "append_calls_per_second": append_rate,
+            "append_ratio": append_ratio,
+            "redis_cpu_us_per_event": redis_us,
+            "events_per_request": BATCH,
+        },
+        note="; ".join(short) or f"the append call alone: {append_ratio:.2f} × before; {cpu}",
     )

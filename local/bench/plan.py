@@ -49,7 +49,7 @@ FULL = Plan(
     small_events=1_000_000,
     large_events=10_000_000,
     ceiling_seconds=4,
-    scale_events=150_000,
+    scale_events=100_000,
     append_requests=1000,
 )
 

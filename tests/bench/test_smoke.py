@@ -29,7 +29,7 @@ TINY = dataclasses.replace(
     large_events=4_000,
     ceiling_seconds=1,
     scale_events=600,
-    append_requests=3,
+    append_requests=5,
 )
 
 
@@ -87,8 +87,10 @@ def test_dedupe_append_runs_both_layouts_on_the_same_new_ids_and_leaves_no_keys(
     assert figure.key == "post_events_dedupe" and figure.value > 0 and figure.floor > 0
     assert figure.note.startswith("the append call alone"), figure.note  # every event of every round accepted, both sides
     rounds = figure.details["rounds"]
-    assert [len(rounds["before"]), len(rounds["after"])] == [TINY.rounds, TINY.rounds]
-    assert all(r["accepted"] == 3 * dedupe_append.BATCH for side in rounds.values() for r in side)
+    slices = TINY.rounds * dedupe_append.SLICES_PER_ROUND
+    assert [len(rounds["before"]), len(rounds["after"])] == [slices, slices]
+    assert all(r["accepted"] == dedupe_append.BATCH for side in rounds.values() for r in side)  # TINY: 5 requests a round, one a slice
+    assert set(figure.details["redis_cpu_us_per_event"]) == {"before", "after"}
     client = bench.redis()
     try:
         for side in ("before", "after"):
