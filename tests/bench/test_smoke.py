@@ -91,6 +91,7 @@ def test_dedupe_append_runs_both_layouts_on_the_same_new_ids_and_leaves_no_keys(
     assert [len(rounds["before"]), len(rounds["after"])] == [slices, slices]
     assert all(r["accepted"] == dedupe_append.BATCH for side in rounds.values() for r in side)  # TINY: 5 requests a round, one a slice
     assert set(figure.details["redis_cpu_us_per_event"]) == {"before", "after"}
+    assert all(r["events"] == dedupe_append.BATCH and r["redis_cpu_seconds"] >= 0 for side in rounds.values() for r in side)
     client = bench.redis()
     try:
         for side in ("before", "after"):
