@@ -2,8 +2,8 @@
 
 The run's functions serve one ANALYTICS_STREAM_SHARDS value, so each shard count gets a
 Redis namespace of its own (`<run namespace>.n<N>`) and drain processes of its own: N
-instances of the stream-drain function, each served exactly as `make run` serves it (one
-process), with ANALYTICS_STREAM_SHARDS=N and that namespace. The same number of events,
+instances of the stream-drain function, each served exactly as `make run` serves it (its
+command, one worker), with ANALYTICS_STREAM_SHARDS=N and that namespace. The same number of events,
 built as ingest builds them (validated, enriched, fresh event ids), is appended to the
 namespace's shards, routed by (project, person) as ingest routes them; then each drain is
 invoked back to back from a thread of its own until every shard is empty. An invocation that
