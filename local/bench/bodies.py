@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import orjson
 
 ACTIONS = ("view", "click", "play", "pause", "scroll", "like", "search", "share")
@@ -36,3 +39,18 @@ def batch_bodies(count: int, size: int, timestamp: str | None) -> list[bytes]:
 def batch_bodies_at(i: int, size: int, timestamp: str | None) -> bytes:
     """The body of the i-th POST /events of `size` events."""
     return orjson.dumps([make_event(i * size + j, timestamp) for j in range(size)])
+
+
+def client_event_id(i: int) -> str:
+    """The i-th client event_id: a UUID as tracker.js and the SDKs send, random-looking but the same every run."""
+    return str(uuid.UUID(bytes=hashlib.blake2b(f"bench-event-{i}".encode(), digest_size=16).digest(), version=4))
+
+
+def batch_bodies_with_ids(count: int, size: int, timestamp: str | None, first: int = 0) -> list[bytes]:
+    """Bodies of POST /events whose events carry client event_ids (ids first .. first + count × size - 1)."""
+    return [
+        orjson.dumps(
+            [{**make_event(i, timestamp), "event_id": client_event_id(i)} for i in range(first + b * size, first + (b + 1) * size)]
+        )
+        for b in range(count)
+    ]

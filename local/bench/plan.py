@@ -23,6 +23,8 @@ class Plan:
     small_events: int
     large_events: int
     ceiling_seconds: int
+    scale_events: int  # drained with each shard count of the scale-out figure
+    append_requests: int  # POST /events bodies of each round of the dedupe append figure, per layout
 
     def describe(self) -> str:
         return (
@@ -47,6 +49,8 @@ FULL = Plan(
     small_events=1_000_000,
     large_events=10_000_000,
     ceiling_seconds=4,
+    scale_events=100_000,
+    append_requests=1000,
 )
 
 QUICK = dataclasses.replace(
@@ -61,4 +65,6 @@ QUICK = dataclasses.replace(
     small_events=100_000,
     large_events=300_000,
     ceiling_seconds=2,
+    scale_events=20_000,
+    append_requests=150,
 )

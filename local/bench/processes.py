@@ -68,6 +68,7 @@ class Functions:
         self.keys = new_keys()
         self.env = bench_environment(stores, self.keys, self.base, overrides)
         self.settings = config.load_settings(self.env)
+        self.logs = logs
         logs.mkdir(parents=True, exist_ok=True)
         children = []
         for function in stack.FUNCTIONS:

@@ -90,6 +90,31 @@ class CpuMeter:
                 "others_cores": round(max(0.0, machine - bench), 2)}  # fmt: skip
 
 
+class TreeCpu:
+    """CPU seconds of named process trees over an interval (a tree: a root pid and its descendants).
+
+    A process that starts within the interval counts from zero; one that ends counts through its
+    parent when the parent reaps it (cutime), as PostgreSQL's postmaster does its backends.
+    """
+
+    def __init__(self, roots: dict[str, int]):
+        self.roots = dict(roots)
+        self.started = time.monotonic()
+        self.machine = machine_busy_seconds()
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        parent_of = parents()
+        return {name: sum(cpu_seconds(p) for p in tree(root, parent_of)) for name, root in self.roots.items()}
+
+    def read(self) -> dict[str, float]:
+        """Cores each tree used on average over the interval, and the whole machine's."""
+        seconds = max(time.monotonic() - self.started, 1e-9)
+        now = self._read()
+        used = {name: round((now[name] - self.start[name]) / seconds, 3) for name in self.roots}
+        return {**used, "machine": round((machine_busy_seconds() - self.machine) / seconds, 3), "seconds": round(seconds, 3)}
+
+
 class MemorySampler:
     """Samples the peak resident memory (VmHWM) of every process of each named tree, every interval."""
 

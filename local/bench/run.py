@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from engine import config
-from local.bench import drain, freshness, marks, reads, report, rollup_cost, steady, writes
+from local.bench import dedupe_append, drain, freshness, marks, reads, report, rollup_cost, scaleout, steady, writes
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
 from local.bench.load import WRK_HOW_TO_GET
@@ -34,7 +34,9 @@ PHASES = {
     "steady": steady.measure,
     "writes": writes.measure,
     "marks": marks.measure,
+    "dedupe-append": dedupe_append.measure,
     "drain": drain.measure,
+    "drain-scale": scaleout.measure,
     "rollup-cost": rollup_cost.measure,
     "freshness": freshness.measure,
     "reads": reads.measure,

@@ -79,12 +79,13 @@ def scratch_database(url: str) -> Iterator[str]:
 
 
 def delete_namespace(redis_url: str, namespace: str) -> int:
-    """Delete every key of the namespace (all share its hash tag)."""
+    """Delete every key of the namespace: under its hash tag, its stream shards' tags and the tags of
+    namespaces named under it (`<namespace>.…`, the scale-out figure's)."""
     client = redis.Redis.from_url(redis_url, socket_timeout=30)
     try:
         deleted = 0
         batch = []
-        for key in client.scan_iter(match="{" + namespace + "}*", count=1000):
+        for key in client.scan_iter(match="{" + namespace + "[}.]*", count=1000):
             batch.append(key)
             if len(batch) >= 1000:
                 deleted += client.unlink(*batch)

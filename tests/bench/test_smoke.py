@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from engine import config
-from local.bench import drain, freshness, reads, writes
+from local.bench import dedupe_append, drain, freshness, reads, scaleout, writes
 from local.bench.context import Bench
 from local.bench.load import wrk_path
 from local.bench.plan import QUICK
@@ -28,6 +28,8 @@ TINY = dataclasses.replace(
     small_events=2_000,
     large_events=4_000,
     ceiling_seconds=1,
+    scale_events=600,
+    append_requests=5,
 )
 
 
@@ -60,3 +62,39 @@ def test_every_figure_is_measured_against_its_floor(bench):
     assert by_key["metrics_busy_p99"].value > 0
     assert by_key["view_refresh"].details["answer"]["status"] == "refreshed"
     assert bench.functions.dead() == []
+
+
+def test_drain_scale_out_drains_every_event_once_with_each_shard_count_and_leaves_no_keys(bench):
+    figures = list(scaleout.measure(bench))
+    assert [f.key for f in figures] == ["drain_shards_1", "drain_shards_2", "drain_shards_4"]
+    for figure, shards in zip(figures, scaleout.SHARD_COUNTS, strict=True):
+        details = figure.details
+        assert details["appended"] == details["committed"] == 600, figure.key
+        assert len(details["per_drain_cores"]) == shards
+        assert set(details["cores"]) == {"drains", "postgres", "redis", "machine"}
+        assert figure.value > 0 and not figure.note.endswith("rows committed")
+    assert figures[0].floor is None and figures[1].floor == figures[2].floor == figures[0].value
+    client = bench.redis()
+    try:
+        for shards in scaleout.SHARD_COUNTS:
+            assert list(client.scan_iter(match="{" + scaleout.namespace_for(bench, shards) + "[}.]*")) == []
+    finally:
+        client.close()
+
+
+def test_dedupe_append_runs_both_layouts_on_the_same_new_ids_and_leaves_no_keys(bench):
+    (figure,) = dedupe_append.measure(bench)
+    assert figure.key == "post_events_dedupe" and figure.value > 0 and figure.floor > 0
+    assert figure.note.startswith("the append call alone"), figure.note  # every event of every round accepted, both sides
+    rounds = figure.details["rounds"]
+    slices = TINY.rounds * dedupe_append.SLICES_PER_ROUND
+    assert [len(rounds["before"]), len(rounds["after"])] == [slices, slices]
+    assert all(r["accepted"] == dedupe_append.BATCH for side in rounds.values() for r in side)  # TINY: 5 requests a round, one a slice
+    assert set(figure.details["redis_cpu_us_per_event"]) == {"before", "after"}
+    assert all(r["events"] == dedupe_append.BATCH and r["redis_cpu_seconds"] >= 0 for side in rounds.values() for r in side)
+    client = bench.redis()
+    try:
+        for side in ("before", "after"):
+            assert list(client.scan_iter(match="{" + f"{bench.stores.namespace}.{side}" + "}*")) == []
+    finally:
+        client.close()

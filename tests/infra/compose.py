@@ -18,39 +18,69 @@ DOCKERFILE = INFRA / "Dockerfile"
 ENV_EXAMPLE = INFRA / ".env.example"
 SCHEMA = INFRA / "schema" / "compose-spec.json"
 
-# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ${NAME:+alt}, $NAME, $$.
-_INTERPOLATION = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
-)
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ${NAME:+alt}, $NAME, $$;
+# the default, message or alternative may hold interpolations of its own (Compose's nested interpolation).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATOR = re.compile(r":?[-?+]")
 
 
 class MissingVariable(Exception):
     """What `docker compose` stops with when a ${VAR:?message} is unset or empty."""
 
 
+def _closing_brace(text: str, opening: int) -> int:
+    """The index of the } that closes the { at `opening`."""
+    depth = 0
+    for i in range(opening, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    raise ValueError(f"invalid interpolation format: no closing brace in {text!r}")
+
+
+def _braced(inner: str, env: dict[str, str]) -> str:
+    """One ${...}, given what stands between the braces."""
+    name = _NAME.match(inner)
+    operator = _OPERATOR.match(inner, name.end()) if name else None
+    if name is None or (operator is None and name.end() != len(inner)):
+        raise ValueError(f"invalid interpolation format: ${{{inner}}}")
+    op = operator.group() if operator else None
+    value = env.get(name.group())
+    present = value is not None and (value != "" or (op or ":")[0] != ":")
+    if op is None:
+        return value or ""
+    arg = inner[operator.end() :]
+    if op in (":-", "-"):
+        return value if present else interpolate(arg, env)
+    if op in (":?", "?"):
+        if not present:
+            raise MissingVariable(f"required variable {name.group()} is missing a value: {interpolate(arg, env)}")
+        return value
+    return interpolate(arg, env) if present else ""
+
+
 def interpolate(text: str, env: dict[str, str]) -> str:
     """Compose's interpolation of one string value."""
-
-    def one(match: re.Match) -> str:
-        if match.group("escaped"):
-            return "$"
-        name = match.group("braced") or match.group("bare")
-        op, arg = match.group("op"), match.group("arg")
-        value = env.get(name)
-        present = value is not None and (value != "" or (op or ":")[0] != ":")
-        if op in (":-", "-"):
-            return value if present else arg
-        if op in (":?", "?"):
-            if not present:
-                raise MissingVariable(f"required variable {name} is missing a value: {arg}")
-            return value
-        if op in (":+", "+"):
-            return arg if present else ""
-        return value or ""
-
-    return _INTERPOLATION.sub(one, text)
+    out, i = [], 0
+    while i < len(text):
+        following = text[i + 1 : i + 2]
+        if text[i] != "$":
+            out.append(text[i])
+            i += 1
+        elif following == "$":
+            out.append("$")
+            i += 2
+        elif following == "{":
+            end = _closing_brace(text, i + 1)
+            out.append(_braced(text[i + 2 : end], env))
+            i = end + 1
+        elif bare := _NAME.match(text, i + 1):
+            out.append(env.get(bare.group()) or "")
+            i = bare.end()
+        else:
+            out.append("$")
+            i += 1
+    return "".join(out)
 
 
 def _walk(node, env: dict[str, str]):

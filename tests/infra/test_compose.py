@@ -75,6 +75,25 @@ def test_the_vendored_schema_is_the_file_its_readme_names():
     assert hashlib.sha256(compose.SCHEMA.read_bytes()).hexdigest() in readme
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("${A}-${B:-b}-${B-b}-${C-c}-$A-$$A", "a-b--c-a-$A"),
+        ("${B:+x-${A}}|${D:+x-${A}}|${B+set}", "|x-a|set"),
+        ("${E:-${B:-${A}}/z}|${D:-${A}}", "a/z|d"),
+        ("${D:?need ${A}}", "d"),
+    ],
+)
+def test_interpolation_reads_values_as_compose_does_nested_ones_included(text, expected):
+    assert compose.interpolate(text, {"A": "a", "B": "", "D": "d"}) == expected
+
+
+def test_a_nested_required_variable_stops_the_start_only_where_it_is_used():
+    assert compose.interpolate("${R:+${S:?set S}}", {}) == ""
+    with pytest.raises(compose.MissingVariable, match="required variable S is missing a value: set S"):
+        compose.interpolate("${R:+${S:?set S}}", {"R": "r"})
+
+
 def test_the_stack_has_every_service(config):
     assert set(config["services"]) == SERVICES
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from engine import aggregates
+from engine import aggregates, config
 from tests.infra import compose, grafana
 from tests.infra.panel_oracle import ORACLES, Data, Query
 
@@ -305,8 +305,42 @@ def test_the_datasource_logs_in_as_the_read_only_role_with_a_password_from_the_e
     assert source["user"] == "analytics_reader" != postgres["POSTGRES_USER"]
     assert source["secureJsonData"] == {"password": "$__env{ANALYTICS_READER_PASSWORD}"}
     assert "ANALYTICS_READER_PASSWORD" in config["services"]["grafana"]["environment"]
-    assert source["url"] == "postgres:5432" and source["jsonData"]["database"] == postgres["POSTGRES_DB"]
+    assert source["jsonData"]["database"] == postgres["POSTGRES_DB"]
     assert source["editable"] is False and "password" not in source and "database" not in source
+
+
+def grafana_reads(env: dict[str, str]) -> str:
+    """The server Grafana's datasource connects to under this infra/.env: its url, $__env{...} filled from Grafana's environment."""
+    (source,) = grafana.provisioned_datasources()
+    grafana_env = compose.load_compose(env)["services"]["grafana"]["environment"]
+    return re.sub(r"\$__env\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: grafana_env[m.group(1)], source["url"])
+
+
+def metrics_read_url(env: dict[str, str]) -> str | None:
+    """Where the metrics function reads under this infra/.env, as engine.config parses its environment."""
+    return config.load_settings(compose.load_compose(env)["services"]["metrics"]["environment"]).database_read_url
+
+
+def test_without_a_read_replica_grafana_and_the_metrics_read_the_primary():
+    env = compose.filled_env()
+    assert "ANALYTICS_READ_REPLICA" not in env
+    assert grafana_reads(env) == "postgres:5432"
+    assert metrics_read_url(env) is None
+    assert (
+        metrics_read_url({**env, "ANALYTICS_READ_REPLICA": ""}) is None
+        and grafana_reads({**env, "ANALYTICS_READ_REPLICA": ""}) == "postgres:5432"
+    )
+
+
+def test_with_a_read_replica_grafana_reads_the_replica_the_metrics_read_and_writers_stay_on_the_primary():
+    env = {**compose.filled_env(), "ANALYTICS_READ_REPLICA": "pg-replica.internal:6432"}
+    assert grafana_reads(env) == "pg-replica.internal:6432"
+    assert metrics_read_url(env) == f"postgresql://analytics:{env['ANALYTICS_DB_PASSWORD']}@pg-replica.internal:6432/analytics"
+    services = compose.load_compose(env)["services"]
+    for name in ("ingest", "stream-drain", "view-refresh"):
+        assert "ANALYTICS_DATABASE_READ_URL" not in services[name]["environment"], name
+        assert services[name]["environment"]["ANALYTICS_DATABASE_URL"].endswith("@postgres:5432/analytics"), name
+    assert services["metrics"]["environment"]["ANALYTICS_DATABASE_URL"].endswith("@postgres:5432/analytics")
 
 
 def test_the_dashboard_provider_loads_the_directory_compose_mounts():

@@ -92,6 +92,12 @@ def test_the_http_edge_imports_no_store_driver():
         assert drivers == set(), f"{name} imports {drivers}"
 
 
+def test_no_function_module_imports_the_local_tools_or_the_bench():
+    for path in sources(ROOT / "functions"):
+        local = {n for n in imports_of(path) if n.split(".")[0] == "local"}
+        assert local == set(), f"{path.relative_to(ROOT)} imports {local}"
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import circle of the graph, as the modules along it, or None."""
     state: dict[str, int] = {}
