@@ -52,6 +52,7 @@ def plausible_events():
         "event_id": st.one_of(st.none(), st.uuids().map(str), st.sampled_from(["not-a-uuid", 5])),
         "session_id": st.one_of(st.none(), text),
         "properties": st.one_of(st.none(), st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=5), max_size=5)),
+        "unknown_field": st.integers(),
     }
     return st.fixed_dictionaries({"user_id": text, "action": text}, optional=optional)
 
