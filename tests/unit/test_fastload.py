@@ -194,7 +194,7 @@ def test_a_subclass_that_changes_conversion_is_not_read_as_its_base():
     assert compile_loader(Small())({"loud": "a"}) == {"loud": "A"}
 
 
-def test_the_compiler_refuses_schema_hooks_and_nested_fields():
+def test_the_compiler_refuses_schema_hooks_nested_fields_and_typed_dicts():
     class Hooked(Schema):
         name = fields.String()
 
@@ -205,7 +205,12 @@ def test_the_compiler_refuses_schema_hooks_and_nested_fields():
     class Nesting(Schema):
         inner = fields.Nested(Hooked)
 
+    class Typed(Schema):
+        counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
     with pytest.raises(UnsupportedSchema, match="Hooked: schema hooks"):
         compile_loader(Hooked())
     with pytest.raises(UnsupportedSchema, match=r"Nesting\.inner"):
         compile_loader(Nesting())
+    with pytest.raises(UnsupportedSchema, match=r"Typed\.counts: a Dict with a values field"):
+        compile_loader(Typed())

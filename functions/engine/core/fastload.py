@@ -97,7 +97,7 @@ class _Writer:
         self.lines.append("    " * depth + line)
 
 
-def _convert(w: _Writer, d: int, field: fields.Field, kind: type, f: str, key: str) -> None:
+def _convert(w: _Writer, d: int, field: fields.Field, kind: type, f: str, key: str, label: str) -> None:
     """Lines turning a present, non-null `v` into the field's output, or returning None."""
     own = f"v = {f}._deserialize(v, {key!r}, item)"
     fast = None
@@ -120,14 +120,14 @@ def _convert(w: _Writer, d: int, field: fields.Field, kind: type, f: str, key: s
         fast = "type(v) is str", parse
     elif kind is fields.Dict:
         if field.value_field is not None:
-            raise UnsupportedSchema(f"field {key!r}: a Dict with a values field is not compiled")
+            raise UnsupportedSchema(f"{label}: a Dict with a values field is not compiled")
         keys = field.key_field
         if keys is None:
             fast = "type(v) is dict", ["v = dict(v)"]
         elif type(keys) is fields.String and not (keys.validators or keys.pre_load or keys.post_load or keys.allow_none):
             fast = "type(v) is dict and _str_keys(v)", ["v = dict(v)"]
         else:
-            raise UnsupportedSchema(f"field {key!r}: a Dict's keys must be a plain String to be compiled")
+            raise UnsupportedSchema(f"{label}: a Dict's keys must be a plain String to be compiled")
     if fast is None:  # a kind with no inline path here: its own conversion, always
         w.add(d, own)
         return
@@ -217,7 +217,7 @@ def _field(w: _Writer, name: str, field: fields.Field, where: str) -> None:
         w.add(d + 1, f"out[{out!r}] = None")
         w.add(d, "else:")
         d += 1
-    _convert(w, d, field, kind, f, key)
+    _convert(w, d, field, kind, f, key, f"{where}.{name}")
     for validator in field.validators:
         _check(w, d, validator)
     for hook in field.post_load:
