@@ -115,3 +115,7 @@ down: docker-check ## Stop the docker compose stack (PostgreSQL, Redis and Grafa
 .PHONY: bench
 bench: $(STAMP) ## Every figure of the README's Performance table beside its floor, measured in one run (under 15 min; BENCH_ARGS=--quick: under 2)
 	@$(PY) -m local.bench $(BENCH_ARGS)
+
+.PHONY: bench-validate
+bench-validate: $(STAMP) ## Validation per event in one run: the loader compiled from the schemas, the former quick_load, Schema.load (under a minute)
+	@$(PY) -m local.bench.validate

@@ -22,8 +22,9 @@ from marshmallow import Schema, ValidationError
 from engine.core import constants as c
 from engine.core.enrich import correct_time, time_problem
 from engine.core.errors import BadRequest, PayloadTooLarge
+from engine.core.fastload import Loader
 from engine.core.jsonbody import unsafe_values
-from engine.core.schemas import EVENT_SCHEMA, quick_load
+from engine.core.schemas import EVENT_LOADER, EVENT_SCHEMA
 
 # (field name for errors, its value): the client's clock reading, then its sent-at reading.
 Clocks = Callable[[dict], tuple[tuple[str, Any], tuple[str, Any]]]
@@ -35,6 +36,7 @@ class Intake:
 
     noun: str
     schema: Schema
+    loader: Loader  # compiled from `schema` (engine.core.fastload): its answer, or None where load refuses
     clocks: Clocks
     received_at: dt.datetime
     retention_days: int
@@ -69,7 +71,7 @@ def require_object(draft: Draft, intake: Intake) -> None:
 
 def limit_size(draft: Draft, intake: Intake) -> None:
     """Refuse what is over MAX_EVENT_BYTES as JSON. Clean means orjson could write it (no lone
-    surrogate, no integer past 64 bits) and it holds no NUL: then the fast load may be tried."""
+    surrogate, no integer past 64 bits) and it holds no NUL: then the compiled loader may be tried."""
     try:
         raw = orjson.dumps(draft.raw)
         size, draft.clean = len(raw), b"\\u0000" not in raw
@@ -81,9 +83,10 @@ def limit_size(draft: Draft, intake: Intake) -> None:
 
 
 def load_fields(draft: Draft, intake: Intake) -> None:
-    """The schema's fast path when the input is clean; else Schema.load, which says exactly what is wrong."""
+    """The loader compiled from the schema when the input is clean; when it refuses (or the input
+    is not clean), Schema.load, which says exactly what is wrong."""
     raw = {**intake.defaults, **draft.raw} if intake.defaults else draft.raw
-    fields = quick_load(intake.schema, raw) if draft.clean else None
+    fields = intake.loader(raw) if draft.clean else None
     if fields is None:
         errors = unsafe_values(raw)
         try:
@@ -168,7 +171,9 @@ def _seed_clocks(fields: dict) -> tuple[tuple[str, Any], tuple[str, Any]]:
 def check_event(item: Any, index: int, received_at: dt.datetime, retention_days: int, batch_sent_at: Any = None) -> Checked:
     """Run one raw event of the seed's API through the pipeline; never raises for bad input."""
     defaults = {"sent_at": batch_sent_at} if batch_sent_at is not None else None
-    draft = run_steps(item, index, Intake("event", EVENT_SCHEMA, _seed_clocks, received_at, retention_days, defaults=defaults))
+    draft = run_steps(
+        item, index, Intake("event", EVENT_SCHEMA, EVENT_LOADER, _seed_clocks, received_at, retention_days, defaults=defaults)
+    )
     if draft.errors is not None:
         return Checked(index, None, draft.errors, draft.too_large)
     event = {**draft.fields, "moment": draft.moment}

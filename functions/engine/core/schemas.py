@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from engine.core import constants as c
+from engine.core.fastload import compile_loader, own_conversion
 
 
+@own_conversion
 class JsonNumber(fields.Float):
     """A finite JSON number; unlike fields.Float it refuses numeric strings like "12.5"."""
 
@@ -93,62 +95,5 @@ class EventSchema(Schema):
 
 
 EVENT_SCHEMA = EventSchema()
-
-
-def _direct(field: fields.Field):
-    """field.deserialize without its wrapper, for a present, non-null value: the field's own
-    _deserialize, then each of its validators. None when the field has load hooks, which
-    only deserialize itself applies."""
-    if field.pre_load or field.post_load:
-        return None
-    convert, validators = field._deserialize, tuple(field.validators)
-
-    def load(value, name, data):
-        output = convert(value, name, data)
-        for validator in validators:
-            if validator(output) is False:  # marshmallow reads a False return as a failure
-                raise ValidationError("invalid")
-        return output
-
-    return load
-
-
-_PLANS: dict[int, tuple] = {}
-
-
-def _plan(schema: Schema) -> tuple:
-    """(name, field, direct loader or None) of each declared field, computed once per schema."""
-    plan = _PLANS.get(id(schema))
-    if plan is None:
-        plan = _PLANS[id(schema)] = tuple((name, field, _direct(field)) for name, field in schema.load_fields.items())
-    return plan
-
-
-def quick_load(schema: Schema, item: dict) -> dict | None:
-    """Schema.load's happy path, without its machinery: each declared field's own conversion
-    and validators, so the schema stays the one source of the rules.
-
-    Returns None whenever anything is off (an unknown field the schema refuses, a missing
-    required one, a field that fails), and the caller then runs schema.load, which says
-    exactly what. Valid only for schemas without hooks or schema-level validators
-    (tests/unit/test_quick_load.py holds it equal to load). Module-level schemas only: plans
-    are kept by the schema's id.
-    """
-    declared = schema.load_fields
-    include = schema.unknown == INCLUDE
-    if not include and not item.keys() <= declared.keys():
-        return None
-    loaded = {key: value for key, value in item.items() if key not in declared} if include else {}
-    for name, field, direct in _plan(schema):
-        if name in item:
-            value = item[name]
-            try:
-                if direct is None or value is None:
-                    loaded[name] = field.deserialize(value, name, item)
-                else:
-                    loaded[name] = direct(value, name, item)
-            except ValidationError:
-                return None
-        elif field.required:
-            return None
-    return loaded
+# Compiled at import from the schema above; None where load refuses (engine.core.fastload).
+EVENT_LOADER = compile_loader(EVENT_SCHEMA)

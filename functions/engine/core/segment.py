@@ -25,6 +25,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from engine.core import constants as c
+from engine.core.fastload import compile_loader, own_conversion
 from engine.core.pipeline import Intake, run_steps
 from engine.core.schemas import NO_NUL, NUL_MESSAGE, JsonObject, _check_properties
 
@@ -34,6 +35,7 @@ MESSAGE_ID_NAMESPACE = uuid.UUID("6f1c0d5e-2b8a-4c61-9a3e-5d2f7b9c4e10")
 BODY_ONLY = ("properties", "traits", "context")
 
 
+@own_conversion
 class Id(fields.Field):
     """An id as SDKs send it: a string, or a number (made a string)."""
 
@@ -83,6 +85,7 @@ class MessageSchema(Schema):
 
 
 MESSAGE_SCHEMA = MessageSchema()
+MESSAGE_LOADER = compile_loader(MESSAGE_SCHEMA)
 
 
 @dataclass
@@ -147,7 +150,7 @@ def map_message(
         client_time = message.get("originalTimestamp") or message.get("timestamp")
         return ("timestamp", client_time), ("timestamp", message.get("sentAt") or batch.get("sentAt"))
 
-    draft = run_steps(raw, index, Intake("message", MESSAGE_SCHEMA, clocks, received_at, retention_days, required=required))
+    draft = run_steps(raw, index, Intake("message", MESSAGE_SCHEMA, MESSAGE_LOADER, clocks, received_at, retention_days, required=required))
     if draft.errors is not None:
         mapped.errors = draft.errors
         return mapped
