@@ -63,9 +63,9 @@ def quick_load(schema: Schema, item: dict) -> dict | None:
 
     Returns None whenever anything is off (an unknown field the schema refuses, a missing
     required one, a field that fails), and the caller then runs schema.load, which says
-    exactly what. Valid only for schemas without hooks or schema-level validators
-    (tests/unit/test_quick_load.py holds it equal to load). Module-level schemas only: plans
-    are kept by the schema's id.
+    exactly what. Valid only for schemas without hooks or schema-level validators (a property
+    test held it equal to load while it served ingest). Module-level schemas only: plans are
+    kept by the schema's id.
     """
     declared = schema.load_fields
     include = schema.unknown == INCLUDE
