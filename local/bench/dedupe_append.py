@@ -1,6 +1,6 @@
 """Figure: POST /events of 100 events with client event_ids, with the dedupe marks against the layout before them.
 
-Issue 20's goal: ingest's throughput with the time-bucketed marks (engine/buffer/dedupe.py, in
+The goal: ingest's throughput with the time-bucketed marks (engine/buffer/dedupe.py, in
 the append script) at least 0.95 of what it was with a text key per id (the script before,
 kept as local/bench/append_before_marks.py). Both run in this one process on the run's Redis,
 each in a namespace of its own, in short alternating slices (which goes first alternates

@@ -1,4 +1,4 @@
-"""Steady load (issue 21): ten wrk rounds back to back at 32 keep-alive connections on each server,
+"""Steady load: ten wrk rounds back to back at 32 keep-alive connections on each server,
 the worst round beside the first. A server whose rate collapses after its first round (as the
 thread-per-connection one did, from about 7,500 to about 2,200 req/s) misses the goal.
 """

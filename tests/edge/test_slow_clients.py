@@ -1,4 +1,4 @@
-"""Issue 21: every listener a client can reach holds slow and idle clients without starving the others,
+"""Every listener a client can reach holds slow and idle clients without starving the others,
 closes them at their bounds, counts what it closed, and cuts a stalled body before storing any of it.
 
 Real servers from the process table, on loopback. The only timing asserted is the issue's liveness
