@@ -8,6 +8,9 @@ import * as panels from "./panels.js";
 import { FILTERS, browserZone, common, interval, isLive, knownZone, localTime, parse, retention, serialize } from "./state.js";
 
 export const LIVE_MS = 10_000;
+// Sessions, funnels and retention follow each person's events over the whole range: on a large store and a
+// long range they take longer than the live board's 8 s, so the explore view waits longer before giving up.
+const TIMEOUT_MS = 30_000;
 const WITHIN = [
   [3600, "1 hour"],
   [86400, "1 day"],
@@ -66,7 +69,7 @@ export async function refresh() {
   const wanted = paths(view, new Date());
   const root = $("#explore");
   root.dataset.busy = "true";
-  const answers = await Promise.allSettled(Object.values(wanted).map((path) => read(path, key)));
+  const answers = await Promise.allSettled(Object.values(wanted).map((path) => read(path, key, { timeoutMs: TIMEOUT_MS })));
   if (mine !== generation) return; // a newer view was asked for meanwhile
   Object.keys(wanted).forEach((route, i) => {
     const answer = answers[i];

@@ -378,3 +378,52 @@ def test_transfer_sizes_of_the_page_with_and_without_gzip(browser, stack, artifa
         context.close()
     record(artifacts, page_static_bytes_gzip=sizes["gzip"], page_static_bytes_identity=sizes["identity"])
     assert sizes["gzip"] < sizes["identity"] / 2, sizes
+
+
+STATES = [
+    # (query string given, the URL the page keeps for it)
+    ("", "?range=7d&tz=UTC"),
+    ("range=today&tz=Asia%2FTokyo&action=a&action=b&element=e&steps=x,y:z&within=3600&by=user_id",
+     "?range=today&tz=Asia%2FTokyo&action=a&action=b&element=e&steps=x%2Cy%3Az&within=3600&by=user_id"),
+    ("range=custom&from=2026-11-01T00:00&to=2026-11-08T00:00&tz=America%2FNew_York",
+     "?range=custom&from=2026-11-01T00%3A00&to=2026-11-08T00%3A00&tz=America%2FNew_York"),
+    ("range=custom&from=yesterday&to=2026-11-08", "?range=7d&tz=UTC"),  # a malformed custom range: the default
+    ("range=never&tz=Mars%2FOlympus&by=password&within=-5", "?range=7d&tz=UTC"),
+]  # fmt: skip
+
+
+def test_the_url_state_reads_back_what_it_wrote_and_ignores_what_it_cannot_read(browser, stack):
+    context = browser.new_context(timezone_id="UTC")  # the default timezone is the browser's
+    page = context.new_page()
+    page.goto(f"{stack.url}/tracker-test.html")  # a page without the dashboard: the module alone
+    kept = page.evaluate(
+        "async (queries) => { const s = await import('/js/state.js'); return queries.map((q) => s.serialize(s.parse(q))); }",
+        [query for query, _ in STATES],
+    )
+    assert kept == [url for _, url in STATES]
+    assert (
+        page.evaluate("async (urls) => { const s = await import('/js/state.js'); return urls.map((u) => s.serialize(s.parse(u))); }", kept)
+        == kept
+    )
+    context.close()
+
+
+def test_the_range_of_each_preset_is_asked_in_the_chosen_timezone(page, stack):
+    page.goto(f"{stack.url}/tracker-test.html")
+    now = "2026-11-01T03:30:20Z"  # 2026-10-31 23:30 in New York, 2026-11-01 12:30 in Tokyo
+    asked = page.evaluate(
+        """async (now) => {
+            const s = await import('/js/state.js');
+            const at = new Date(now);
+            const view = (range, tz) => ({ ...s.parse(''), range, tz });
+            return [['today', 'America/New_York'], ['today', 'Asia/Tokyo'], ['1h', 'UTC'], ['30d', 'UTC']]
+                .map(([range, tz]) => [s.common(view(range, tz), at).toString(), s.interval(view(range, tz), at), s.retention(view(range, tz), at)]);
+        }""",
+        now,
+    )
+    assert asked == [
+        ["from=2026-10-31&to=2026-11-01T03%3A31%3A00.000Z&tz=America%2FNew_York", "hour", {"period": "day", "periods": 7}],
+        ["from=2026-11-01&to=2026-11-01T03%3A31%3A00.000Z&tz=Asia%2FTokyo", "hour", {"period": "day", "periods": 7}],
+        ["from=2026-11-01T02%3A31%3A00.000Z&to=2026-11-01T03%3A31%3A00.000Z&tz=UTC", "minute", {"period": "day", "periods": 7}],
+        ["from=2026-10-02T03%3A31%3A00.000Z&to=2026-11-01T03%3A31%3A00.000Z&tz=UTC", "day", {"period": "day", "periods": 7}],
+    ]
