@@ -323,7 +323,8 @@ def test_screenshots_and_time_to_first_render(browser, stack, seeded, artifacts)
             timings = page.evaluate(
                 """() => {
                     const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? null;
-                    return {fcp: at('first-contentful-paint'), live: at('live-first-render'), explore: at('explore-first-render')};
+                    return {fcp: at('first-contentful-paint'), live: at('live-first-render'), panel: at('explore-first-panel'),
+                            explore: at('explore-first-render')};
                 }"""
             )
             assert all(value is not None for value in timings.values()), timings
@@ -332,6 +333,7 @@ def test_screenshots_and_time_to_first_render(browser, stack, seeded, artifacts)
                 artifacts,
                 explore_first_contentful_paint_ms=round(timings["fcp"]),
                 explore_live_first_render_ms=round(timings["live"]),
+                explore_first_panel_ms=round(timings["panel"]),
                 explore_first_render_ms=round(timings["explore"]),
                 explore_first_render_events_stored=stored,
             )
