@@ -139,7 +139,9 @@ function controls() {
   zones.value = state.tz;
   $("#breakdown-by").value = state.by;
   $("#breakdown-by-label").textContent = state.by;
-  $("#funnel-within").value = String(state.within);
+  const within = $("#funnel-within");
+  if (![...within.options].some((option) => option.value === String(state.within))) within.append(new Option(`${state.within} s`, String(state.within)));
+  within.value = String(state.within);
   const range = state.range === "custom" ? `${state.from.replace("T", " ")} to ${state.to.replace("T", " ")}` : PRESET_LABELS[state.range];
   $("#explore-range").textContent = `${range}, ${state.tz}`;
   const live = $("#explore-live");

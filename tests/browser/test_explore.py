@@ -241,8 +241,9 @@ def test_the_retention_grid_shows_the_apis_cohorts(page, stack, seeded):
 
 
 def test_the_view_lives_in_the_url_a_reload_restores_it_and_back_returns(page, stack, seeded):
-    open_view(page, stack, "range=30d&tz=UTC")
+    open_view(page, stack, "range=30d&tz=UTC&within=120")
     first = page.evaluate("location.search")
+    assert first == "?range=30d&tz=UTC&within=120" and page.input_value("#funnel-within") == "120"
     steps = [
         ("click", "[data-range='7d']"),
         ("tz", "Asia/Tokyo"),
@@ -263,7 +264,7 @@ def test_the_view_lives_in_the_url_a_reload_restores_it_and_back_returns(page, s
             page.select_option("#breakdown-by", value)
         settled(page, before)
         views.append(page.evaluate("location.search"))
-    assert views[-1] == "?range=7d&tz=Asia%2FTokyo&action=fx_buy&by=user_id"
+    assert views[-1] == "?range=7d&tz=Asia%2FTokyo&action=fx_buy&within=120&by=user_id"
     shown = breakdown_shown(page)
     assert {row[0] for row in shown} == {f"fx_user_{p:02d}" for p in range(4, PEOPLE + 1, 4)}  # the buyers
 
@@ -281,7 +282,7 @@ def test_the_view_lives_in_the_url_a_reload_restores_it_and_back_returns(page, s
         settled(page, before)
         assert page.evaluate("location.search") == expected
     assert page.get_attribute("[data-range='30d']", "aria-pressed") == "true"
-    assert page.input_value("#tz") == "UTC" and page.inner_text("#filters") == ""
+    assert page.input_value("#tz") == "UTC" and page.inner_text("#filters") == "" and page.input_value("#funnel-within") == "120"
     assert_panels_match_the_api(page, stack)
 
 
