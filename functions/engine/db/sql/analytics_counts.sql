@@ -10,7 +10,7 @@ GROUP BY 1
 UNION ALL
 SELECT width_bucket(r.minute, CAST(:bounds AS timestamptz[])), sum(r.events), sum(r.durations), sum(r.duration_sum)
 FROM rollup_minute_elements r
-WHERE NOT CAST(:raw AS boolean) AND r.element = ANY (CAST(:elements AS text[]))
+WHERE NOT CAST(:raw AS boolean) AND cardinality(CAST(:elements AS text[])) > 0 AND r.element = ANY (CAST(:elements AS text[]))
   AND r.project_id = :project_id AND r.minute >= CAST(:start AS timestamptz) AND r.minute < CAST(:end AS timestamptz)
 GROUP BY 1
 UNION ALL
