@@ -16,7 +16,7 @@ from functools import partial
 
 import functions_framework
 
-from engine import config, health, logs, openapi, opsmetrics, segment_api, tasks, web
+from engine import analytics, config, health, logs, openapi, opsmetrics, segment_api, tasks, web
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 from engine.core.errors import ConfigError
@@ -53,6 +53,7 @@ METRICS_ROUTES = {
     ("GET", "/metrics/elements"): _bind(metrics_pipeline.get_elements),
     ("GET", "/metrics/heatmap"): _bind(metrics_pipeline.get_heatmap),
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
+    **analytics.routes(_bind),
     ("GET", "/healthz"): _health("metrics", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),
 }

@@ -1,8 +1,8 @@
 """The gateway: routes the public paths (README, "How it fits together") to the function processes and serves static/.
 
 Built on Werkzeug's ProxyMiddleware (which streams request bodies through and passes status
-and headers back) and SharedDataMiddleware. It adds nothing a function should decide: no
-auth, no validation. Served by gunicorn: `gunicorn 'runtime.gateway:create_app()'`.
+and headers back); static/ is served by runtime.static (gzip for text, compressed once).
+It adds nothing a function should decide: no auth, no validation. Served by gunicorn: `gunicorn 'runtime.gateway:create_app()'`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from werkzeug.middleware.http_proxy import ProxyMiddleware
-from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
 from engine import config, logs, openapi, opsmetrics
 from engine.core import auth
 from engine.core.errors import AppError
+from runtime.static import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 PROXY_TIMEOUT_SECONDS = 120
@@ -123,11 +123,9 @@ def make_app(settings: config.Settings):
             return local_config(settings, request)
         if request.path == INTERNAL_METRICS_PATH and (counts := edge_metrics(settings, request)) is not None:
             return counts
-        if request.path == "/" and (STATIC_DIR / "index.html").exists():
-            return Response((STATIC_DIR / "index.html").read_bytes(), mimetype="text/html")
         return _json(404, {"error": {"code": "not_found", "message": f"no route {request.method} {request.path}", "details": None}})
 
-    served = SharedDataMiddleware(own, {"/": str(STATIC_DIR)}, cache_timeout=60)
+    served = StaticFiles(STATIC_DIR, own)
     return FunctionProxy(served, table)
 
 

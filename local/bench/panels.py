@@ -2,7 +2,7 @@
 
 The macros are expanded the way Grafana's PostgreSQL datasource expands them for a 30-day range
 ending now with $__interval = 1h (a panel about a thousand pixels wide), or the panel's own
-relative time where it has one (the "last 5 minutes" stats): $__timeFrom() and
+relative time where it has one (the "last 5 minutes" stats), in UTC for the product dashboard's $tz: $__timeFrom() and
 $__timeTo() become quoted RFC 3339 times, $__timeFilter(column) a BETWEEN of the two. Each query
 runs once to warm up, then RUNS times; the median is the figure. The rollup tables' sizes are
 recorded beside them.
@@ -34,7 +34,7 @@ def expand(sql: str, start: dt.datetime, end: dt.datetime) -> str:
 
     sql = re.sub(r"\$__timeFilter\(([^)]+)\)", lambda m: f"{m.group(1)} BETWEEN {stamp(start)} AND {stamp(end)}", sql)
     sql = sql.replace("$__timeFrom()", stamp(start)).replace("$__timeTo()", stamp(end))
-    return sql.replace("$__interval_ms", str(INTERVAL_MS)).replace("$__interval", "1h").replace("$project", "1")
+    return sql.replace("$__interval_ms", str(INTERVAL_MS)).replace("$__interval", "1h").replace("$project", "1").replace("$tz", "UTC")
 
 
 def panel_queries() -> list[tuple[str, str, dt.timedelta]]:

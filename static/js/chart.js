@@ -4,10 +4,11 @@ import { count } from "./format.js";
 
 const HEIGHT = 220;
 
-function options(width) {
+function options(width, tz) {
   return {
     width,
     height: HEIGHT,
+    ...(tz ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz) } : {}),
     padding: [8, 8, 0, 0],
     cursor: { drag: { x: false, y: false } },
     legend: { show: false },
@@ -40,6 +41,32 @@ export function perMinuteChart(container) {
       if (plot) plot.setData(data);
       else plot = new uPlot(options(width()), data, container);
       container.dataset.events = String(body.events);
+    },
+  };
+}
+
+/** The explore view's chart of GET /metrics/timeseries: events (bars) and users (line) per bucket, axis in tz. */
+export function rangeChart(container) {
+  let plot = null;
+  let zone = "";
+  const width = () => Math.max(240, container.clientWidth);
+  new ResizeObserver(() => plot && plot.setSize({ width: width(), height: HEIGHT })).observe(container);
+  return {
+    update(body, tz) {
+      const data = [
+        body.points.map((p) => Date.parse(p.t) / 1000),
+        body.points.map((p) => p.events),
+        body.points.map((p) => p.users),
+      ];
+      if (plot && zone !== tz) {
+        plot.destroy();
+        plot = null;
+      }
+      zone = tz;
+      if (plot) plot.setData(data);
+      else plot = new uPlot(options(width(), tz), data, container);
+      container.dataset.events = String(body.points.reduce((sum, p) => sum + p.events, 0));
+      container.dataset.points = String(body.points.length);
     },
   };
 }

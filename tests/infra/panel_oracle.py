@@ -17,12 +17,13 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 @dataclasses.dataclass(frozen=True)
 class Query:
-    """The question a panel is asked: its time range, $__interval and project."""
+    """The question a panel is asked: its time range, $__interval, project and timezone ($tz)."""
 
     start: dt.datetime
     end: dt.datetime
     interval: dt.timedelta
     project_id: int = 1
+    tz: str = "UTC"
 
     @property
     def interval_seconds(self) -> int:

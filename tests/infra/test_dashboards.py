@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from engine import aggregates, config
-from tests.infra import compose, grafana
-from tests.infra.panel_oracle import ORACLES, Data, Query
+from tests.infra import compose, grafana, product_oracle
+from tests.infra.panel_oracle import ORACLES as OVERVIEW_ORACLES
+from tests.infra.panel_oracle import Data, Query
 
 END = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)  # a Monday, noon
 MINUTE = dt.timedelta(minutes=1)
@@ -30,6 +31,7 @@ QUERIES = [
     (END, dt.timedelta(hours=1), dt.timedelta(seconds=10)),
     (END - dt.timedelta(seconds=7), dt.timedelta(hours=3), dt.timedelta(minutes=5)),
 ]
+ORACLES = {**OVERVIEW_ORACLES, **product_oracle.ORACLES}
 PANELS = [(name, panel) for name, dashboard in grafana.load_dashboards().items() for panel in grafana.panels(dashboard)]
 
 
@@ -160,9 +162,11 @@ def write(conn, data: Data) -> None:
     aggregates.run_backfill(conn)
 
 
-def run_panel(conn, panel: dict, start: dt.datetime, end: dt.datetime, interval: dt.timedelta) -> tuple[list[str], list[list]]:
-    """The panel's query as Grafana would send it, run as the datasource's role."""
-    sql = grafana.expand(panel["targets"][0]["rawSql"], start, end, interval, {"project": "1"})
+def run_panel(
+    conn, panel: dict, start: dt.datetime, end: dt.datetime, interval: dt.timedelta, tz: str = "UTC"
+) -> tuple[list[str], list[list]]:
+    """The panel's query as Grafana would send it (the product dashboard's $tz as given), run as the datasource's role."""
+    sql = grafana.expand(panel["targets"][0]["rawSql"], start, end, interval, {"project": "1", "tz": tz})
     assert "$" not in sql, sql
     conn.run("SET ROLE analytics_reader")
     try:
@@ -210,11 +214,12 @@ def test_every_panel_has_an_oracle_and_every_oracle_a_panel():
 def test_panel_answers_what_its_oracle_computes(conn, data, name, panel):
     oracle = ORACLES[name, panel["title"]]
     answered = 0
-    for at, span, interval in QUERIES:
+    zones = product_oracle.TIMEZONES if name == product_oracle.PRODUCT else ("UTC",)
+    for (at, span, interval), tz in [(query, tz) for query in QUERIES for tz in zones]:
         start, end = grafana.panel_range(panel, at, span)
-        columns, rows = run_panel(conn, panel, start, end, interval)
-        expected_columns, expected_rows = oracle(data, Query(start, end, interval))
-        where = f"{panel['title']} over {span} to {at} by {interval}"
+        columns, rows = run_panel(conn, panel, start, end, interval, tz)
+        expected_columns, expected_rows = oracle(data, Query(start, end, interval, tz=tz))
+        where = f"{panel['title']} over {span} to {at} by {interval} in {tz}"
         assert columns == expected_columns, where
         assert_rows(rows, expected_rows, where)
         answered += any(value not in (None, 0) for row in rows for value in row[1:] or row)
@@ -267,16 +272,24 @@ def test_panels_are_plain_sql_grafana_cannot_misread():
         if panel["type"] == "timeseries":
             # date_bin keeps timestamps: Grafana's $__timeGroup computes a numeric epoch per row, three times slower.
             assert "date_bin(" in sql and sql.endswith("ORDER BY 1"), panel["title"]
-        if name == "analytics-overview.json":
+        scans_events = re.search(r"\b(FROM|JOIN)\s+(events|events_people)\b", sql)
+        if name == "analytics-overview.json" or (name == product_oracle.PRODUCT and panel["title"] not in SEQUENCE_PANELS):
             # Numbers come from the rollups the drain keeps, never from a scan of raw events.
-            assert not re.search(r"\b(FROM|JOIN)\s+(events|events_people)\b", sql), panel["title"]
+            assert not scans_events, panel["title"]
             assert re.search(r"\b(FROM|JOIN) (rollup_\w+|user_engagement|activity_heatmap|element_rankings)\b", sql), panel["title"]
+        elif name == product_oracle.PRODUCT:
+            # Sessions and retention follow each person's sequence of events, which no rollup keeps; the panel says so.
+            assert scans_events and "no rollup keeps" in panel["description"], panel["title"]
         # Ties break in byte order of the name, as GET /metrics does, whatever the database's collation
         # (this machine's is C, where only this check can tell).
         order_by = sql.split("ORDER BY", 1)[1] if "ORDER BY" in sql else ""
         for column in ("element", "user_id"):
             if re.search(rf"\b{column}\b", order_by):
                 assert f'{column} COLLATE "C"' in order_by, (panel["title"], order_by)
+
+
+# The product dashboard's panels that must read raw events: no rollup holds individual sequences.
+SEQUENCE_PANELS = {"Sessions (time range)", "Weekly retention ($tz, time range)"}
 
 
 def references(node) -> list:

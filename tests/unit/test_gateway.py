@@ -1,10 +1,12 @@
+import gzip
+import hashlib
 import socket
 
 import pytest
 from werkzeug.test import Client
 
 from engine.config import Settings
-from runtime import gateway
+from runtime import gateway, static
 
 
 def closed_port() -> int:
@@ -67,3 +69,69 @@ def test_static_files_are_served(client):
 def test_routes_need_the_function_urls():
     with pytest.raises(Exception, match="ANALYTICS_INGEST_URL"):
         gateway.routes(Settings())
+
+
+STATIC = gateway.STATIC_DIR
+
+
+@pytest.mark.parametrize("path", ["/", "/js/main.js", "/dist/app.css", "/vendor/uplot/uPlot.iife.min.js"])
+def test_static_text_is_gzipped_for_a_client_that_accepts_it(client, path):
+    file = STATIC / ("index.html" if path == "/" else path.lstrip("/"))
+    response = client.get(path, headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert int(response.headers["Content-Length"]) == len(response.data) < file.stat().st_size
+    assert gzip.decompress(response.data) == file.read_bytes()
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "br", "gzip;q=0"])
+def test_static_text_is_sent_plain_without_gzip_in_accept_encoding(client, accept):
+    response = client.get("/js/main.js", headers={"Accept-Encoding": accept} if accept else {})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.data == (STATIC / "js" / "main.js").read_bytes()
+    assert int(response.headers["Content-Length"]) == len(response.data)
+
+
+def test_the_gzip_and_plain_forms_have_their_own_etags_and_each_revalidates(client):
+    plain = client.get("/js/main.js")
+    packed = client.get("/js/main.js", headers={"Accept-Encoding": "gzip"})
+    assert plain.headers["ETag"] != packed.headers["ETag"]
+    assert plain.headers["ETag"] == f'"{hashlib.sha256(plain.data).hexdigest()[:32]}"'
+    again = client.get("/js/main.js", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == packed.headers["ETag"] and again.headers["Vary"] == "Accept-Encoding"
+    other = client.get("/js/main.js", headers={"If-None-Match": packed.headers["ETag"]})  # the gzip tag does not match the plain form
+    assert other.status_code == 200 and other.data == plain.data
+
+
+def test_a_file_is_compressed_once_and_again_when_it_changes(tmp_path):
+    (tmp_path / "app.js").write_text("console.log('one');\n" * 50)
+    files = static.StaticFiles(tmp_path, lambda environ, start_response: [])
+    served = Client(files)
+    first = served.get("/app.js", headers={"Accept-Encoding": "gzip"})
+    cached = files.version(tmp_path / "app.js")
+    assert files.version(tmp_path / "app.js") is cached  # the same bytes, not compressed again
+    (tmp_path / "app.js").write_text("console.log('two, longer');\n" * 50)
+    second = served.get("/app.js", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(second.data) == (tmp_path / "app.js").read_bytes()
+    assert first.headers["ETag"] != second.headers["ETag"]
+
+
+def test_small_and_binary_files_are_not_gzipped(tmp_path):
+    (tmp_path / "tiny.js").write_text("x=1\n")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG" + bytes(1000))
+    served = Client(static.StaticFiles(tmp_path, lambda environ, start_response: []))
+    tiny = served.get("/tiny.js", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in tiny.headers and tiny.data == b"x=1\n"
+    logo = served.get("/logo.png", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in logo.headers and "Vary" not in logo.headers and len(logo.data) == 1004
+
+
+@pytest.mark.parametrize("path", ["/../README.md", "/js/../../README.md", "/%2e%2e/README.md"])
+def test_static_paths_cannot_leave_static(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 or b"gateway serves" in response.data
+    assert b"# Analytics Engine" not in response.data
