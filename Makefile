@@ -87,10 +87,10 @@ rotate-key: $(STAMP) ## Replace a key (KIND=admin makes the erasure key): make r
 	@$(PY) -m local keys rotate "$(PROJECT)" "$(KIND)" --grace-hours "$(or $(GRACE_HOURS),24)"
 
 .PHONY: erase-person
-erase-person: $(STAMP) ## Erase a person and their linked ids from a project: make erase-person USER=user_123 PROJECT=1
+erase-person: $(STAMP) ## Erase a person and their linked ids: make erase-person USER=user_123 PROJECT=1 (CHECK=1: only look; REPLAY=1: after a restore)
 	@# USER must come from the command line: the environment's USER is the login name, not a person to erase.
-	@test "$(origin USER)" = "command line" -a -n "$(PROJECT)" || { echo "usage: make erase-person USER=user-id PROJECT=id" >&2; exit 2; }
-	@$(PY) -m engine.erasecli "$(PROJECT)" "$(USER)"
+	@test -n "$(PROJECT)" -a \( "$(origin USER)" = "command line" -o -n "$(REPLAY)" \) || { echo "usage: make erase-person USER=user-id PROJECT=id [CHECK=1] | make erase-person REPLAY=1 PROJECT=id" >&2; exit 2; }
+	@$(PY) -m engine.erasecli "$(PROJECT)" $(if $(REPLAY),--replay,"$(USER)" $(if $(CHECK),--check))
 
 keys: $(STAMP) ## List projects and their keys (first characters only), and whether each is active or expired
 	@$(PY) -m local keys list

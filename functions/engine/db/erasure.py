@@ -96,3 +96,16 @@ def records_of(conn, project_id: int, user_id: str) -> list[dict]:
         for i, who, at, salt, hashes, counts in run(conn, "erasure_records", project_id=project_id)
         if erasure.was_erased(bytes(salt), hashes, project_id, user_id)
     ]
+
+
+def replay_matches(conn, project_id: int) -> list[tuple[int, str]]:
+    """(record id, id) for every id this project knows that an erasure record of it covers: after
+    a restore from a backup older than the records, these are the ids to erase again."""
+    records = [
+        (int(i), bytes(salt), [bytes(h) for h in hashes])
+        for i, _, _, salt, hashes, _ in run(conn, "erasure_records", project_id=project_id)
+    ]
+    if not records:
+        return []
+    candidates = sorted(row[0] for row in run(conn, "erasure_candidate_ids", project_id=project_id))
+    return [(i, user_id) for i, salt, hashes in records for user_id in candidates if erasure.was_erased(salt, hashes, project_id, user_id)]
