@@ -75,7 +75,9 @@ class FunctionProxy(ProxyMiddleware):
         path = environ.get("PATH_INFO", "")
         for prefix, opts in self.exact.items():
             if path == prefix or path.startswith(prefix + "/"):
-                return self.proxy_to(opts, path, prefix)(environ, start_response)
+                # PATH_INFO is percent-decoded and ProxyMiddleware re-quotes it leaving "%" alone, so
+                # a literal "%" (a user id in DELETE /people/{user_id}) would be decoded twice.
+                return self.proxy_to(opts, path.replace("%", "%25"), prefix)(environ, start_response)
         return self.app(environ, start_response)
 
     def proxy_to(self, opts, path, prefix):
