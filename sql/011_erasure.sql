@@ -30,3 +30,7 @@ CREATE TABLE erasures (
 );
 
 CREATE INDEX erasures_project ON erasures (project_id, requested_at);
+
+-- The dashboards' reader has no use for the record, and with a salt beside each hash whoever
+-- reads it can test a guessed id: only the owner reads it, as with api_keys.
+REVOKE SELECT ON erasures FROM analytics_reader;
