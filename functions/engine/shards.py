@@ -1,10 +1,10 @@
 """stream-drain over a sharded stream: claim shards one at a time, drain each, let go.
 
-An invocation walks
-them from a random one, takes each shard whose lease is free (buffer/leases.py), drains it
-with what is left of its budget, and releases it: K drains invoked side by side spread over
-N shards, and a drain that died leaves a lease that lapses, after which the next drain to
-come by takes the shard over, its pending entries included (run_drain reclaims them).
+An invocation walks the shards from a random one, takes each shard whose lease is free
+(buffer/leases.py), drains it with what is left of its budget, and releases it: K drains
+invoked side by side spread over N shards, and a drain that died leaves a lease that lapses,
+after which the next drain to come by takes the shard over, its pending entries included
+(run_drain reclaims them).
 With one shard (ANALYTICS_STREAM_SHARDS=1) the one stream's lease is taken all the same: an
 erasure (engine/erase.py) holds every shard's lease, so that no drain is between reading
 entries and committing them while it runs.
