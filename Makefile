@@ -82,9 +82,15 @@ key: $(STAMP) ## Create a project and print its keys: make key NAME=shop (ANALYT
 	@test -n "$(NAME)" || { echo "usage: make key NAME=project-name" >&2; exit 2; }
 	@$(PY) -m local keys create "$(NAME)"
 
-rotate-key: $(STAMP) ## Replace a key: make rotate-key PROJECT=2 KIND=write [GRACE_HOURS=24]
-	@test -n "$(PROJECT)" -a -n "$(KIND)" || { echo "usage: make rotate-key PROJECT=id KIND=write|read [GRACE_HOURS=24]" >&2; exit 2; }
+rotate-key: $(STAMP) ## Replace a key (KIND=admin makes the erasure key): make rotate-key PROJECT=2 KIND=write [GRACE_HOURS=24]
+	@test -n "$(PROJECT)" -a -n "$(KIND)" || { echo "usage: make rotate-key PROJECT=id KIND=write|read|admin [GRACE_HOURS=24]" >&2; exit 2; }
 	@$(PY) -m local keys rotate "$(PROJECT)" "$(KIND)" --grace-hours "$(or $(GRACE_HOURS),24)"
+
+.PHONY: erase-person
+erase-person: $(STAMP) ## Erase a person and their linked ids: make erase-person USER=user_123 PROJECT=1 (CHECK=1: only look; REPLAY=1: after a restore)
+	@# USER must come from the command line: the environment's USER is the login name, not a person to erase.
+	@test -n "$(PROJECT)" -a \( "$(origin USER)" = "command line" -o -n "$(REPLAY)" \) || { echo "usage: make erase-person USER=user-id PROJECT=id [CHECK=1] | make erase-person REPLAY=1 PROJECT=id" >&2; exit 2; }
+	@$(PY) -m engine.erasecli "$(PROJECT)" $(if $(REPLAY),--replay,"$(USER)" $(if $(CHECK),--check))
 
 keys: $(STAMP) ## List projects and their keys (first characters only), and whether each is active or expired
 	@$(PY) -m local keys list

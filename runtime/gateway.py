@@ -36,6 +36,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
         "/event": ("ingest", settings.ingest_url),
         "/events": ("ingest", settings.ingest_url),
         "/metrics": ("metrics", settings.metrics_url),
+        "/people": ("metrics", settings.metrics_url),  # DELETE /people/{user_id}: erasure
         "/tasks/stream-drain": ("stream-drain", settings.drain_url),
         "/tasks/view-refresh": ("view-refresh", settings.refresh_url),
         "/v1": ("ingest", settings.ingest_url),  # Segment's tracking API
@@ -74,7 +75,9 @@ class FunctionProxy(ProxyMiddleware):
         path = environ.get("PATH_INFO", "")
         for prefix, opts in self.exact.items():
             if path == prefix or path.startswith(prefix + "/"):
-                return self.proxy_to(opts, path, prefix)(environ, start_response)
+                # PATH_INFO is percent-decoded and ProxyMiddleware re-quotes it leaving "%" alone, so
+                # a literal "%" (a user id in DELETE /people/{user_id}) would be decoded twice.
+                return self.proxy_to(opts, path.replace("%", "%25"), prefix)(environ, start_response)
         return self.app(environ, start_response)
 
     def proxy_to(self, opts, path, prefix):

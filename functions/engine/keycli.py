@@ -1,7 +1,7 @@
 """Projects and their keys, from the command line (make key, make rotate-key, make keys).
 
     python -m engine.keycli create NAME                  # a project with a new write and read key
-    python -m engine.keycli rotate PROJECT write|read [--grace-hours 24]
+    python -m engine.keycli rotate PROJECT write|read|admin [--grace-hours 24]
     python -m engine.keycli list
 
 Keys are printed once and stored only as hashes: a lost key is replaced by rotating it.
@@ -26,7 +26,7 @@ def create_project_keys(conn, name: str) -> tuple[int, dict[str, str]]:
         if keystore.project_id_named(conn, name) is not None:
             raise EngineError(f"a project named {name!r} exists already; rotate its keys instead")
         project_id = keystore.create_project(conn, name)
-        keys = {kind: apikeys.new_key(kind) for kind in apikeys.KINDS}
+        keys = {kind: apikeys.new_key(kind) for kind in apikeys.PROJECT_KINDS}
         for kind, key in keys.items():
             keystore.insert_api_key(conn, project_id, kind, apikeys.key_hash(key), apikeys.shown(key))
     return project_id, keys

@@ -21,6 +21,7 @@ from engine.core.schemas import MAX_NUMBER, MIN_NUMBER, NO_NUL, EventSchema, Jso
 VERSION = "1.0.0"
 WRITE = [{"writeKey": []}, {"writeKeyQuery": []}, {"writeKeyBasic": []}]
 READ = [{"readKey": []}]
+ADMIN = [{"adminKey": []}]
 TASK = [{"taskToken": []}]
 PUBLIC: list = []
 
@@ -28,6 +29,7 @@ PUBLIC: list = []
 INGEST_ERRORS = (400, 401, 413, 415, 429, 503)
 READ_ERRORS = (401, 503)
 TASK_ERRORS = (401, 503)
+ADMIN_ERRORS = (400, 401, 403, 503)
 OPERATIONS = [
     ("post", "/event", "Send one event", WRITE, "Event", {202: "Accepted"}, INGEST_ERRORS, "ingest"),
     (
@@ -63,6 +65,16 @@ OPERATIONS = [
         "metrics",
     ),
     ("get", "/metrics/users", "The most engaged users, and all-time totals", READ, None, {200: "Series"}, READ_ERRORS, "metrics"),
+    (
+        "delete",
+        "/people/{user_id}",
+        "Erase a person (and every id linked to them) from the admin key's project; idempotent",
+        ADMIN,
+        None,
+        {200: "Erasure"},
+        ADMIN_ERRORS,
+        "metrics",
+    ),
     ("post", "/tasks/stream-drain", "One drain invocation (called by the scheduler)", TASK, None, {200: "Drain"}, TASK_ERRORS, "tasks"),
     (
         "post",
@@ -147,6 +159,7 @@ def _error(status: int, tag: str = "") -> dict:
     descriptions = {
         400: "bad input; details name the fields (for a batch, per index)",
         401: "no key, or a wrong one",
+        403: "a valid key of a kind that may not do this (a read or write key where an admin key is needed)",
         413: "too large: body, event, batch, or a request larger than the rate limit's burst",
         415: "not application/json (or text/plain) or an unknown Content-Encoding",
         429: "rate limited: retry after Retry-After",
@@ -211,6 +224,7 @@ def document(routes: frozenset[tuple[str, str]] | None = None) -> dict:
     spec.components.security_scheme("writeKeyQuery", {"type": "apiKey", "in": "query", "name": "key"})
     spec.components.security_scheme("writeKeyBasic", {"type": "http", "scheme": "basic", "description": "the write key as the username"})
     spec.components.security_scheme("readKey", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("adminKey", {"type": "http", "scheme": "bearer", "description": "an admin key"})
     spec.components.security_scheme("taskToken", {"type": "http", "scheme": "bearer"})
     for name, schema in (
         ("Event", EventSchema),
@@ -222,6 +236,7 @@ def document(routes: frozenset[tuple[str, str]] | None = None) -> dict:
         ("Series", a.SeriesSchema),
         ("Drain", a.DrainSchema),
         ("Refresh", a.RefreshSchema),
+        ("Erasure", a.ErasureSchema),
         ("Health", a.HealthSchema),
         ("SegmentMessage", segment.MessageSchema),
         ("SegmentBatch", a.SegmentBatchSchema),
@@ -245,6 +260,9 @@ def document(routes: frozenset[tuple[str, str]] | None = None) -> dict:
         if tag == "analytics":
             names = (*COMMON_QUERY, *ANALYTICS[path.rsplit("/", 1)[1]][1])
             operation["parameters"] = [{"name": n, "in": "query", "required": n == "steps", "schema": {"type": "string"}} for n in names]
+        elif path.endswith("}"):
+            name = path.rsplit("{", 1)[1][:-1]
+            operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 255}}]
         if request:
             ref = {"$ref": f"#/components/schemas/{request}"}
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}

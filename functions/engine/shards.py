@@ -1,11 +1,13 @@
 """stream-drain over a sharded stream: claim shards one at a time, drain each, let go.
 
-With one shard (ANALYTICS_STREAM_SHARDS=1) an invocation is run_drain on the one stream,
-exactly as before shards existed, and no lease is taken. With N shards, an invocation walks
-them from a random one, takes each shard whose lease is free (buffer/leases.py), drains it
-with what is left of its budget, and releases it: K drains invoked side by side spread over
-N shards, and a drain that died leaves a lease that lapses, after which the next drain to
-come by takes the shard over, its pending entries included (run_drain reclaims them).
+An invocation walks the shards from a random one, takes each shard whose lease is free
+(buffer/leases.py), drains it with what is left of its budget, and releases it: K drains
+invoked side by side spread over N shards, and a drain that died leaves a lease that lapses,
+after which the next drain to come by takes the shard over, its pending entries included
+(run_drain reclaims them).
+With one shard (ANALYTICS_STREAM_SHARDS=1) the one stream's lease is taken all the same: an
+erasure (engine/erase.py) holds every shard's lease, so that no drain is between reading
+entries and committing them while it runs.
 """
 
 from __future__ import annotations
@@ -48,8 +50,6 @@ def drain_shards(
     rclient, conn, shards: tuple[Keys, ...], settings: Settings, now: dt.datetime, clock=time.monotonic
 ) -> tuple[drain.DrainReport, list[int]]:
     """One drain invocation over every shard it can claim; its report and the shards it drained."""
-    if len(shards) == 1:
-        return drain.run_drain(rclient, conn, shards[0], settings, now, clock), [0]
     started = clock()
     deadline = started + settings.drain_budget_seconds
     token, ttl = drain.consumer_name(), lease_ms(settings)

@@ -63,12 +63,18 @@ def dispatch(
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
     try:
-        if request.method == "OPTIONS" and any(p == path for _, p in routes):
+        # An exact path wins over a parameter route that also matches.
+        matched = {m: p for m, p in routes if _parameters(p, request.path) is not None}
+        matched.update((m, p) for m, p in routes if p == path)
+        if request.method == "OPTIONS" and matched:
             response = flask.Response(status=204)
         else:
-            handler = routes.get((request.method, path))
+            route = (request.method, matched.get(request.method, path))
+            handler = routes.get(route)
+            if handler is not None and route[1] != path:
+                request.view_args = _parameters(route[1], request.path)
             if handler is None:
-                allowed = sorted(m for m, p in routes if p == path)
+                allowed = sorted(matched)
                 if allowed:
                     raise MethodNotAllowed(
                         f"{request.method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
@@ -100,6 +106,19 @@ def dispatch(
         },
     )
     return response
+
+
+_PARAMETER = re.compile(r"^(?P<prefix>/.*)/\{(?P<name>[a-z_]+)\}$")
+
+
+def _parameters(route_path: str, request_path: str) -> dict[str, str] | None:
+    """A route ending in a parameter ("/people/{user_id}") matches its prefix and a non-empty rest,
+    which is the parameter's value, percent-decoded, slashes included (None: no match)."""
+    shape = _PARAMETER.match(route_path) if route_path.endswith("}") else None
+    if shape is None or not request_path.startswith(shape["prefix"] + "/"):
+        return None
+    value = request_path[len(shape["prefix"]) + 1 :]
+    return {shape["name"]: value} if value else None
 
 
 def read_body(request: flask.Request, max_bytes: int = c.MAX_BODY_BYTES) -> bytes:

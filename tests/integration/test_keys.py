@@ -88,3 +88,25 @@ def test_the_reader_role_cannot_see_key_hashes(conn):
         assert conn.run("SELECT count(*) FROM projects")[0][0] >= 1
     finally:
         conn.run("RESET ROLE")
+
+
+def test_an_admin_key_is_made_only_by_rotation_and_opens_nothing_but_erasure(conn):
+    project_id, keys = keycli.create_project_keys(conn, "erasing")
+    assert set(keys) == {"write", "read"}  # make key hands out no admin key
+    admin = keycli.rotate_key(conn, project_id, "admin", dt.timedelta(0), NOW)
+    assert admin.startswith("ak_")
+    from engine.db import erasure
+
+    [key_id] = conn.run("SELECT id FROM api_keys WHERE project_id = :p AND kind = 'admin'", p=project_id)[0]
+    assert erasure.key_grant(conn, apikeys.key_hash(admin)) == (key_id, project_id, "admin")
+    lookups = ring(conn)
+    assert [lookups.lookup(apikeys.key_hash(admin), kind, NOW) for kind in ("write", "read")] == [None, None]
+
+
+def test_the_reader_role_cannot_read_the_erasure_records(conn):
+    conn.run("SET ROLE analytics_reader")
+    try:
+        with pytest.raises(Exception, match="permission denied"):
+            conn.run("SELECT salt FROM erasures")
+    finally:
+        conn.run("RESET ROLE")

@@ -135,3 +135,29 @@ def test_static_paths_cannot_leave_static(client, path):
     response = client.get(path)
     assert response.status_code == 404 or b"gateway serves" in response.data
     assert b"# Analytics Engine" not in response.data
+
+
+def test_delete_people_reaches_metrics_with_the_user_id_decoded_once():
+    """DELETE /people/{user_id} goes to the metrics function; "%" and "/" in the id arrive as sent."""
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    seen = []
+
+    @Request.application
+    def metrics(request):
+        seen.append((request.method, request.path))
+        return Response("{}", mimetype="application/json")
+
+    server = make_server("127.0.0.1", 0, metrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        settings = Settings(ingest_url=url, metrics_url=url, drain_url=url, refresh_url=url)
+        response = Client(gateway.make_app(settings)).delete("/people/a%2541%2Fb%20c")
+        assert response.status_code == 200
+        assert seen == [("DELETE", "/people/a%41/b c")]
+    finally:
+        server.shutdown()

@@ -123,6 +123,20 @@ class RefreshSchema(Schema):
     backfill = fields.Dict(metadata={"description": "a pending backfill of the rollups: events counted, chunks, projects left, seconds"})
 
 
+class ErasureSchema(Schema):
+    erasure_id = fields.Integer(required=True, metadata={"description": "the row of the erasures table that records it"})
+    project_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": ["erased", "nothing_found"]})
+    ids = fields.Integer(required=True, metadata={"description": "ids erased: the person's own and every linked one"})
+    erased = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "rows erased (or rollup rows changed) per kind"},
+    )
+    seconds = fields.Float(required=True)
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "degraded"]})
     function = fields.String(required=True)

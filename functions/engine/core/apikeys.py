@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-KINDS = ("write", "read")
-PREFIXES = {"write": "wk_", "read": "rk_"}
+KINDS = ("write", "read", "admin")
+# The kinds `make key` creates with a project; an admin key (erasure) is made on purpose only.
+PROJECT_KINDS = ("write", "read")
+PREFIXES = {"write": "wk_", "read": "rk_", "admin": "ak_"}
 SHOWN_CHARS = 8
 
 

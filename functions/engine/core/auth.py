@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping
 
 from engine.core import constants as c
 from engine.core.apikeys import key_hash
-from engine.core.errors import ServiceUnavailable, Unauthorized
+from engine.core.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 Lookup = Callable[[bytes, str], "int | None"]
 
 WRITE_KEY_HOW = "send the write key as X-Write-Key, as the HTTP Basic username, or as ?key="
 READ_KEY_HOW = "send the read key as 'Authorization: Bearer KEY'"
+ADMIN_KEY_HOW = "send an admin key as 'Authorization: Bearer KEY' (make rotate-key PROJECT=id KIND=admin makes one)"
 TASK_TOKEN_HOW = "send the task token as 'Authorization: Bearer TOKEN'"  # noqa: S105 (a hint, not a secret)
 
 
@@ -89,6 +90,32 @@ def project_for_read_key(configured: str | None, headers: Mapping[str, str], loo
     if project is not None:
         return project
     raise _refuse(presented, "read key", READ_KEY_HOW, bearer=True)
+
+
+# lookup(key_hash) -> (key id, project id, kind) of a valid stored key, or None.
+GrantLookup = Callable[[bytes], "tuple[int, int, str] | None"]
+
+
+def admin_grant(configured: tuple[str | None, ...], headers: Mapping[str, str], lookup: GrantLookup) -> tuple[int, int]:
+    """(key id, project id) of the admin key presented; 401 for none or an unknown key, 403 for
+    a valid key of another kind (the configured write and read keys included)."""
+    presented = _bearer(headers)
+    if not presented:
+        raise _refuse(presented, "admin key", ADMIN_KEY_HOW, bearer=True)
+    if any(_same(presented, key) for key in configured):
+        raise Forbidden("this key may not erase: erasing takes an admin key", {"kind_required": "admin"})
+    try:
+        grant = lookup(key_hash(presented))
+    except Exception as exc:
+        raise ServiceUnavailable(
+            "keys cannot be checked right now; retry later", headers={"Retry-After": str(c.RETRY_AFTER_SECONDS)}
+        ) from exc
+    if grant is None:
+        raise _refuse(presented, "admin key", ADMIN_KEY_HOW, bearer=True)
+    key_id, project_id, kind = grant
+    if kind != "admin":
+        raise Forbidden(f"a {kind} key may not erase: erasing takes an admin key", {"kind_required": "admin"})
+    return key_id, project_id
 
 
 def require_task_token(configured: str | None, headers: Mapping[str, str]) -> None:

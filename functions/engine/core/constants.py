@@ -63,6 +63,11 @@ SALT_SUFFIX = "salt"
 MAX_STREAM_SHARDS = 1024
 LEASE_SUFFIX = "lease"
 SHARD_LEASE_MARGIN_MS = 5000
+# An erasure holds every shard's lease while it runs (engine/erase.py): for at most this long
+# should its process die, and it waits at most ERASURE_WAIT_SECONDS for running drains to end.
+ERASURE_LEASE_MS = 300_000
+ERASURE_WAIT_SECONDS = 30.0
+ERASURE_STATEMENT_TIMEOUT_MS = 120_000
 # With replicas, a 202 waits (WAIT 1) this long for one of them to hold the append.
 REPLICA_WAIT_TIMEOUT_MS = 2000
 # Client addresses are never stored: rate-limit buckets are keyed by an HMAC of the

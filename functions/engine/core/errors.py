@@ -41,6 +41,10 @@ class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
 
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
 class NotFound(AppError):
     status, code = 404, "not_found"
 
