@@ -62,13 +62,13 @@ def copy_lines(rows: list[dict], received_at: dt.datetime) -> bytes:
             "event_id": e.get("event_id") or str(uuid.uuid4()),
             "project_id": e["project_id"],
             "user_id": e["user_id"],
-            "action": "click",
+            "action": e.get("action", "click"),
             "element": e["element"],
             "duration": e["duration"],
             "timestamp": e["timestamp"].isoformat(),
             "received_at": received_at.isoformat(),
             "session_id": e["session_id"],
-            "properties": None,
+            "properties": e.get("properties"),
         }
         lines.append(copyfmt.copy_line(f"0-{i}", orjson.dumps({"v": 1, **entry})))
     return b"".join(lines)
