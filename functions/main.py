@@ -16,7 +16,7 @@ from functools import partial
 
 import functions_framework
 
-from engine import config, health, logs, openapi, opsmetrics, segment_api, tasks, web
+from engine import analytics, config, health, logs, openapi, opsmetrics, segment_api, tasks, web
 from engine import export as export_pipeline
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
@@ -54,6 +54,7 @@ METRICS_ROUTES = {
     ("GET", "/metrics/elements"): _bind(metrics_pipeline.get_elements),
     ("GET", "/metrics/heatmap"): _bind(metrics_pipeline.get_heatmap),
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
+    **analytics.routes(_bind),
     ("GET", "/export/events"): _bind(export_pipeline.get_export),
     ("GET", "/healthz"): _health("metrics", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),

@@ -47,6 +47,7 @@ class Settings:
     partition_days_ahead: int = c.DEFAULT_PARTITION_DAYS_AHEAD
     active_window_seconds: int = c.DEFAULT_ACTIVE_WINDOW_SECONDS
     top_elements: int = c.DEFAULT_TOP_ELEMENTS
+    session_gap_seconds: int = c.DEFAULT_SESSION_GAP_SECONDS
     drain_interval_seconds: float = c.DEFAULT_DRAIN_INTERVAL_SECONDS
     refresh_interval_seconds: float = c.DEFAULT_REFRESH_INTERVAL_SECONDS
     pg_statement_timeout_ms: int = c.DEFAULT_PG_STATEMENT_TIMEOUT_MS
@@ -194,6 +195,7 @@ FIELDS = {
     "partition_days_ahead": ("ANALYTICS_PARTITION_DAYS_AHEAD", _number(int, 1, 366)),
     "active_window_seconds": ("ANALYTICS_ACTIVE_WINDOW_SECONDS", _number(int, 10, 86_400)),
     "top_elements": ("ANALYTICS_TOP_ELEMENTS", _number(int, 1, 1000)),
+    "session_gap_seconds": ("ANALYTICS_SESSION_GAP_SECONDS", _number(int, 1, 86_400)),
     "drain_interval_seconds": ("ANALYTICS_DRAIN_INTERVAL_SECONDS", _number(float, 0.1, 3600)),
     "refresh_interval_seconds": ("ANALYTICS_REFRESH_INTERVAL_SECONDS", _number(float, 1, 86_400)),
     "pg_statement_timeout_ms": ("ANALYTICS_PG_STATEMENT_TIMEOUT_MS", _number(int, 100, 3_600_000)),

@@ -97,6 +97,21 @@ OPERATIONS = [
     ),
     ("get", "/openapi.json", "This document", PUBLIC, None, {200: "document"}, (), "operations"),
 ]
+# The analytics routes (README, "Analytics routes"): common parameters plus each route's own.
+ANALYTICS_ERRORS = (400, 401, 503)
+COMMON_QUERY = ("from", "to", "tz", "format", "action", "element", "user_id")
+ANALYTICS = {
+    "timeseries": ("Events, people and mean duration per bucket of a range, in a time zone", ("interval",)),
+    "breakdown": ("Events, people and mean duration per action, element, person or property value", ("by", "limit")),
+    "sessions": ("Sessions: count, median and mean length, bounce rate, events per session", ()),
+    "funnel": ("People reaching each step in order within a time limit (2 to 20 steps)", ("steps", "within")),
+    "retention": ("Cohorts by the period of a person's first event, and how many came back", ("period", "periods")),
+    "uniques": ("Distinct people per day, week and month, as the time zone counts them", ()),
+}
+OPERATIONS += [
+    ("get", f"/metrics/{name}", summary, READ, None, {200: "Series"}, ANALYTICS_ERRORS, "analytics")
+    for name, (summary, _) in ANALYTICS.items()
+]
 SEGMENT_WRITE = WRITE + [{}]  # or writeKey in the body
 OPERATIONS += [
     ("post", f"/v1/{kind}", f"Segment's {kind} call", SEGMENT_WRITE, "SegmentMessage", {200: "SegmentResult"}, INGEST_ERRORS, "segment")
@@ -240,6 +255,9 @@ def document(routes: frozenset[tuple[str, str]] | None = None) -> dict:
         if routes is not None and (method, path) not in routes:
             continue
         operation = {"summary": summary, "tags": [tag], "security": security, "responses": {}}
+        if tag == "analytics":
+            names = (*COMMON_QUERY, *ANALYTICS[path.rsplit("/", 1)[1]][1])
+            operation["parameters"] = [{"name": n, "in": "query", "required": n == "steps", "schema": {"type": "string"}} for n in names]
         if request:
             ref = {"$ref": f"#/components/schemas/{request}"}
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}

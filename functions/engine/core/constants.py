@@ -121,5 +121,6 @@ TASK_RUNS_KEEP_DAYS = 14
 # Rows of the per-minute rollup tables are deleted after this many days; 0 keeps them, so by
 # default they outlive the raw events they were counted from (the all-time rollups are never deleted).
 DEFAULT_ROLLUP_RETENTION_DAYS = 0
+DEFAULT_SESSION_GAP_SECONDS = 1800  # events of a person without session_id further apart start a new session
 # A backfill chunk counts about this many events while drains wait on its lock.
 BACKFILL_CHUNK_EVENTS = 50_000

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.db.analytics_filters import MARKERS, with_filters
 from engine.db.postgres import DatabaseError, conn_state
 
 _QUERY_DIR = Path(__file__).with_name("sql")
-QUERIES = {path.stem: path.read_text() for path in _QUERY_DIR.glob("*.sql")}
+
+
+def _load(path: Path) -> str:
+    """A query's text, with the analytics fragments (engine.db.analytics_filters) where it names them."""
+    text = path.read_text()
+    return with_filters(text) if any(marker in text for marker in MARKERS) else text
+
+
+QUERIES = {path.stem: _load(path) for path in _QUERY_DIR.glob("*.sql")}
 
 
 def prepared(conn) -> dict:

@@ -1,0 +1,53 @@
+"""The analytics routes' reads: from the rollups when they carry every filter, else from raw events.
+
+Each takes its connection, the project and the parsed Query, and returns plain rows; buckets are
+numbered by width_bucket over the bucket starts and the range's end (1 is the first bucket).
+"""
+
+from __future__ import annotations
+
+from engine.core.query import Query
+from engine.db.analytics_filters import query_params
+from engine.db.queries import run_prepared
+
+
+def series(conn, project_id: int, query: Query, bounds: list) -> tuple[dict, dict]:
+    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries."""
+    if not bounds:
+        return {}, {}
+    rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)
+    return {int(b): (int(n), int(d), s) for b, n, d, s in rows}, people(conn, project_id, query, bounds)
+
+
+def people(conn, project_id: int, query: Query, bounds: list) -> dict:
+    """{bucket: distinct people}."""
+    if not bounds:
+        return {}
+    return {int(b): int(p) for b, p in run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)}
+
+
+def breakdown(conn, project_id: int, query: Query, by: str, key: str | None, limit: int) -> list[tuple]:
+    """[(value, events, people, durations, duration sum)], most events first."""
+    params = query_params(project_id, query)
+    if by == "element" and query.filters.rollup_ready:
+        return run_prepared(conn, "analytics_breakdown_elements", project_id=project_id, start=query.start, end=query.end,
+                            elements=params["elements"], limit=limit)  # fmt: skip
+    return run_prepared(conn, "analytics_breakdown_raw", **params, by=by, key=key, limit=limit)
+
+
+def sessions(conn, project_id: int, query: Query, gap_seconds: int) -> tuple:
+    """(sessions, median length, mean length, one-event sessions, events)."""
+    return tuple(run_prepared(conn, "analytics_sessions", **query_params(project_id, query), gap=gap_seconds)[0])
+
+
+def funnel_events(conn, project_id: int, query: Query, actions: list[str]) -> list:
+    """[(person, epoch seconds, action, element)] of the steps' actions, by person then time."""
+    return run_prepared(conn, "analytics_funnel_events", **query_params(project_id, query), step_actions=actions)
+
+
+def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -> dict:
+    """{(cohort bucket, k): people}."""
+    if not bounds:
+        return {}
+    rows = run_prepared(conn, "analytics_retention", **query_params(project_id, query), bounds=bounds, periods=periods)
+    return {(int(c), int(k)): int(n) for c, k, n in rows}

@@ -1,0 +1,95 @@
+"""GET /metrics/funnel against its README definition (tests/analytics_oracle.funnel), exactly."""
+
+import datetime as dt
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+
+from engine.db import writes
+from tests import analytics_oracle as oracle
+from tests.conftest import READ
+from tests.helpers import copy_lines
+from tests.integration.test_analytics_routes import LINKS, generated, load, parsed
+
+pytestmark = pytest.mark.integration
+
+T0 = dt.datetime(2026, 11, 1, 5, tzinfo=dt.UTC)
+RANGE = [("from", "2026-10-24T00:00:00Z"), ("to", "2026-11-03T00:00:00Z")]
+
+
+def step_event(user: str, action: str, seconds: float, element=None, project_id=1) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "project_id": project_id,
+        "user_id": user,
+        "action": action,
+        "element": element,
+        "duration": None,
+        "timestamp": T0 + dt.timedelta(seconds=seconds),
+        "session_id": None,
+    }
+
+
+def ask(apps, params):
+    response = apps["metrics"].get(f"/metrics/funnel?{urlencode(params)}", headers=READ)
+    assert response.status_code == 200, response.json
+    return response.json["steps"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "within"),
+    [
+        ("view,play", 86400),
+        ("view,play,pause", 3600),
+        ("view:video_player,play,click:élan", 86400),
+        ("play,play,play", 600),
+        ("click,view,play,pause,click,view", 86400 * 3),
+    ],
+)
+def test_funnel_on_generated_data_matches_its_definition(apps, conn, steps, within):
+    rows = generated(11, 1500)
+    load(conn, rows)
+    params = [*RANGE, ("steps", steps), ("within", str(within))]
+    start, end, _, f = parsed(params)
+    expected = oracle.funnel(rows, 1, start, end, f, steps.split(","), within, LINKS)
+    assert expected[1]["people"] > 0
+    assert ask(apps, params) == expected
+
+
+def test_funnel_with_filters_matches_its_definition(apps, conn):
+    rows = generated(12, 1500)
+    load(conn, rows)
+    params = [*RANGE, ("steps", "view,play,pause"), ("within", "7200"), ("property.plan", "pro"), ("element", "video_player")]
+    start, end, _, f = parsed(params)
+    assert ask(apps, params) == oracle.funnel(rows, 1, start, end, f, ["view", "play", "pause"], 7200, LINKS)
+
+
+def test_twenty_steps_in_order_out_of_order_and_too_slowly(apps, conn):
+    steps = [f"s{i}" for i in range(20)]
+    rows = [step_event("all", s, 10 * i) for i, s in enumerate(steps)]  # every step, in order, 190 s
+    rows += [step_event("half", s, 5 * i) for i, s in enumerate(steps[:10])]  # stops after step 10
+    rows += [step_event("backwards", s, 100 - i) for i, s in enumerate(steps)]  # all steps, reverse order
+    rows += [step_event("slow", s, 400 * i) for i, s in enumerate(steps)]  # in order, too slow after step 1
+    rows += [step_event("same second", "s0", 0), step_event("same second", "s1", 0)]  # not strictly later
+    rows += [step_event("retry", "s0", 0), step_event("retry", "s0", 1000), step_event("retry", "s1", 1200)]  # second try counts
+    rows += [step_event("linked", "s0", 0), step_event("alias", "s1", 5)]  # one person through a link
+    rows += [step_event("other project", s, i) for i, s in enumerate(steps)]
+    rows[-20:] = [{**e, "project_id": 2} for e in rows[-20:]]
+    writes.load_rows(conn, copy_lines(rows, T0))
+    conn.run("INSERT INTO identity_links (project_id, alias_id, person_id) VALUES (1, 'alias', 'linked')")
+    links = {(1, "alias"): "linked"}
+    params = [*RANGE, ("steps", ",".join(steps)), ("within", "300")]
+    start, end, _, f = parsed(params)
+    got = ask(apps, params)
+    assert got == oracle.funnel(rows, 1, start, end, f, steps, 300, links)
+    assert [s["people"] for s in got[:3]] == [7, 4, 2]  # s1: all, half, retry, linked
+    assert [s["people"] for s in got[9:12]] == [2, 1, 1]
+    assert got[1]["median_seconds_from_previous"] == 7.5  # all: 10, half: 5, retry: 200, linked: 5
+    assert got[-1] == {
+        "step": "s19",
+        "people": 1,
+        "conversion_from_first": round(1 / 7, 4),
+        "conversion_from_previous": 1.0,
+        "median_seconds_from_previous": 10.0,
+    }
