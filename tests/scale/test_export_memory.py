@@ -9,15 +9,14 @@ import datetime as dt
 import http.client
 import os
 import subprocess
-import threading
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from engine.db import postgres
 from local import stack
+from local.bench.procs import ResidentPeak
 from tests.conftest import READ_KEY
 from tests.e2e.stack import clean_env, free_port_block
 from tests.faults.harness import ARTIFACTS
@@ -26,7 +25,7 @@ from tests.scale.functions import ROOT, FunctionProcess
 pytestmark = pytest.mark.scale
 
 EVENTS = 1_000_000
-RSS_BOUND_BYTES = 150 * 1024 * 1024
+RSS_BOUND_MB = 150
 END = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
 START = END - dt.timedelta(days=10)
 # Server-side rows: ~10 days of events, 5,000 people, a few actions and elements, a small properties object.
@@ -37,50 +36,6 @@ SELECT gen_random_uuid(), 1, 'user_' || (g % 5000), (ARRAY['view', 'click', 'pla
        's' || (g / 20), jsonb_build_object('plan', (ARRAY['free', 'pro'])[1 + g % 2], 'n', g)
 FROM generate_series(0, CAST(:events AS integer) - 1) AS g
 """
-
-
-class GroupRss:
-    """Samples the resident memory of each process of a process group until stopped; keeps the peaks."""
-
-    def __init__(self, pgid: int, every_seconds: float = 0.05):
-        self.pgid, self.every = pgid, every_seconds
-        self.peaks: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> GroupRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for pid, rss in group_rss(self.pgid).items():
-                self.peaks[pid] = max(self.peaks.get(pid, 0), rss)
-            self._stop.wait(self.every)
-
-
-def group_rss(pgid: int) -> dict[int, int]:
-    """{pid: resident bytes} of the live processes of one process group."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) != pgid:
-                continue
-            status = (entry / "status").read_text()
-        except (OSError, ValueError):
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                found[int(entry.name)] = int(line.split()[1]) * 1024
-    return found
 
 
 @pytest.fixture
@@ -134,7 +89,7 @@ def test_an_export_of_a_million_events_as_csv_streams_through_gateway_and_functi
     query = urlencode({"from": START.isoformat(), "to": END.isoformat(), "format": "csv"})
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     lines, size, started = 0, 0, time.perf_counter()
-    with GroupRss(metrics.proc.pid) as function_rss, GroupRss(gateway_proc.pid) as gateway_rss:
+    with ResidentPeak(metrics.proc.pid) as function_rss, ResidentPeak(gateway_proc.pid) as gateway_rss:
         connection.request("GET", f"/export/events?{query}", headers={"Authorization": f"Bearer {READ_KEY}"})
         response = connection.getresponse()
         assert response.status == 200
@@ -145,8 +100,8 @@ def test_an_export_of_a_million_events_as_csv_streams_through_gateway_and_functi
     seconds = time.perf_counter() - started
     connection.close()
     assert lines == EVENTS + 1  # the header row and one line a row (no value here holds a newline)
-    peaks = {"function": max(function_rss.peaks.values()), "gateway": max(gateway_rss.peaks.values())}
-    print(f"export of {EVENTS} events as CSV: {seconds:.1f} s, {size / 1e6:.0f} MB, peak RSS {peaks}, load {os.getloadavg()}")
-    assert peaks["function"] < RSS_BOUND_BYTES, peaks
-    assert peaks["gateway"] < RSS_BOUND_BYTES, peaks
+    peaks = {"function": round(function_rss.max_mb, 1), "gateway": round(gateway_rss.max_mb, 1)}
+    print(f"export of {EVENTS} events as CSV: {seconds:.1f} s, {size / 1e6:.0f} MB, peak RSS {peaks} MB, load {os.getloadavg()}")
+    assert 0 < peaks["function"] < RSS_BOUND_MB, peaks
+    assert 0 < peaks["gateway"] < RSS_BOUND_MB, peaks
     assert gateway_proc.poll() is None
