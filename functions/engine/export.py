@@ -9,6 +9,7 @@ the client sees as a transfer that never ended (no final chunk).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import time
@@ -48,6 +49,15 @@ def get_export(settings: Settings, request: flask.Request, rid: str) -> flask.Re
         conn.close()
         raise
 
+    def finish() -> None:
+        """Close the connection once: at the end of the body, or when the server closes an answer never iterated."""
+        if not closed:
+            closed.append(True)
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    closed: list[bool] = []
+
     def body():
         rows, sent, complete = 0, 0, False
         try:
@@ -59,7 +69,7 @@ def get_export(settings: Settings, request: flask.Request, rid: str) -> flask.Re
                     yield page.data
             complete = True
         finally:
-            conn.close()
+            finish()
             log.info(
                 "export answered" if complete else "export cut short",
                 extra={
@@ -74,4 +84,6 @@ def get_export(settings: Settings, request: flask.Request, rid: str) -> flask.Re
 
     name = exportfmt.attachment_name(fmt, query.start.isoformat(), query.end.isoformat())
     headers = {"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"', "X-Accel-Buffering": "no"}
-    return flask.Response(body(), status=200, content_type=exportfmt.CONTENT_TYPES[fmt], headers=headers)
+    response = flask.Response(body(), status=200, content_type=exportfmt.CONTENT_TYPES[fmt], headers=headers)
+    response.call_on_close(finish)
+    return response

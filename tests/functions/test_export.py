@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -184,3 +185,28 @@ def test_a_bad_parameter_is_a_400_naming_it(apps, params, parameter):
     response = apps["metrics"].get("/export/events", query_string=params, headers=READ)
     assert response.status_code == 400
     assert response.json["error"]["details"]["parameter"] == parameter
+
+
+def export_backends(conn) -> int:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'analytics-export' AND datname = current_database()"
+    deadline = time.monotonic() + 5
+    while (count := conn.run(query)[0][0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
+@pytest.mark.parametrize("taken", [0, 1], ids=["never read", "left after the first page"])
+def test_a_client_that_leaves_mid_export_frees_its_connection(apps, conn, taken):
+    rows = [
+        {"project_id": 1, "user_id": "u", "element": "e", "duration": None, "timestamp": NOW - dt.timedelta(seconds=i), "session_id": None}
+        for i in range(2500)
+    ]
+    writes.load_rows(conn, copy_lines(rows, NOW))
+    response = apps["metrics"].get("/export/events", query_string=RANGE, headers=READ, buffered=False)
+    assert response.status_code == 200
+    assert export_backends(conn) == 1  # the first page is read before the answer starts
+    chunks = response.iter_encoded()
+    for _ in range(taken):
+        assert next(chunks)
+    response.close()
+    assert export_backends(conn) == 0
