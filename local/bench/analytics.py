@@ -1,4 +1,4 @@
-"""The analytics questions (issue 15) at the reads phase's larger size, against their goals.
+"""The analytics questions (the analytics routes and the export) at the reads phase's larger size, against their goals.
 
 Measured on the metrics function as served (gunicorn + uvicorn workers), on the events
 local.generate loaded (plan.days days ending now):
