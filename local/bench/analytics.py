@@ -53,14 +53,20 @@ def latency_figure(bench: Bench, key: str, name: str, path: str, params: dict, g
     result = bench.load(Load(url, "GET", (), bench.read_headers(), plan.read_connections, plan.read_seconds))
     p99 = result.latency_ms["p99"]
     bench.say(f"  {name}: p50 {result.latency_ms['p50']} ms p99 {p99} ms ({result.rps:,.0f} req/s, {result.errors} errors)")
+    answered = result.requests - result.errors
+    if answered <= 0:
+        # wrk reports latencies of 0 when no request came back within the load: that is no figure, not a fast one.
+        note = f"no answer within the {plan.read_seconds} s load"
+    else:
+        note = f"{result.errors} errors" if result.errors else ""
     return Figure(
         key=key,
         name=f"{name}, {plan.read_connections} clients, p99",
         unit="ms",
-        value=None if result.errors or p99 is None else p99,
+        value=None if note or p99 is None else p99,
         goal=Goal(max_value=goal_ms),
         details={"url": url, "load": result.as_dict()},
-        note=f"{result.errors} errors" if result.errors else "",
+        note=note,
     )
 
 
