@@ -1,7 +1,7 @@
 """The four functions-framework targets. Each is a route table over the engine's pipelines.
 
     functions-framework --source functions/main.py --target ingest        # POST /event, /events
-    functions-framework --source functions/main.py --target metrics       # GET /metrics, DELETE /people/{user_id}
+    functions-framework --source functions/main.py --target metrics       # GET /metrics, /export/events, DELETE /people/{user_id}
     functions-framework --source functions/main.py --target stream_drain  # POST /tasks/stream-drain
     functions-framework --source functions/main.py --target view_refresh  # POST /tasks/view-refresh
 
@@ -17,6 +17,7 @@ from functools import partial
 import functions_framework
 
 from engine import analytics, config, health, logs, openapi, opsmetrics, people, segment_api, tasks, web
+from engine import export as export_pipeline
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
 from engine.core.errors import ConfigError
@@ -54,6 +55,7 @@ METRICS_ROUTES = {
     ("GET", "/metrics/heatmap"): _bind(metrics_pipeline.get_heatmap),
     ("GET", "/metrics/users"): _bind(metrics_pipeline.get_users),
     **analytics.routes(_bind),
+    ("GET", "/export/events"): _bind(export_pipeline.get_export),
     ("DELETE", "/people/{user_id}"): _bind(people.delete_person),
     ("GET", "/healthz"): _health("metrics", "postgres"),
     ("GET", "/internal/metrics"): _bind(opsmetrics.internal_metrics),

@@ -36,6 +36,7 @@ def routes(settings: config.Settings) -> dict[str, tuple[str, str]]:
         "/event": ("ingest", settings.ingest_url),
         "/events": ("ingest", settings.ingest_url),
         "/metrics": ("metrics", settings.metrics_url),
+        "/export": ("metrics", settings.metrics_url),  # streamed through: ProxyMiddleware yields as it reads
         "/people": ("metrics", settings.metrics_url),  # DELETE /people/{user_id}: erasure
         "/tasks/stream-drain": ("stream-drain", settings.drain_url),
         "/tasks/view-refresh": ("view-refresh", settings.refresh_url),

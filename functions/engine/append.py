@@ -20,7 +20,7 @@ from engine import clients
 from engine.buffer import bookkeeping, dedupe, ratelimit, streams
 from engine.buffer.keys import shard_index
 from engine.config import Settings
-from engine.core import apikeys, auth, clientip, durability
+from engine.core import apikeys, auth, bots, clientip, durability
 from engine.core import constants as c
 from engine.core.errors import AppError, Backpressured, PayloadTooLarge, ServiceUnavailable, TooManyRequests
 from engine.logs import get_logger
@@ -40,12 +40,19 @@ RETRY_LATER = {"Retry-After": str(c.RETRY_AFTER_SECONDS)}
 
 @dataclass(frozen=True)
 class Outcome:
-    """Per input index: its event id and whether it was new, or its errors."""
+    """Per input index: its event id and whether it was new, or its errors; and the valid events
+    dropped without being appended, with the reason (bots.DROP_REASON)."""
 
     event_ids: list[str | None]
     accepted: int
     duplicates: int
     rejected: list[dict]
+    dropped: int = 0
+    drop_reason: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The answer's X-Analytics-Dropped header, when the request's events were dropped."""
+        return {bots.DROPPED_HEADER: self.drop_reason} if self.drop_reason else {}
 
 
 def counted(render: Callable[[AppError], flask.Response] | None = None):
@@ -85,6 +92,25 @@ def admit(settings: Settings) -> int | None:
     return durability.fsync_timeout_ms(facts, settings.durability, c.WAITAOF_TIMEOUT_MS)
 
 
+def drop_reason(settings: Settings, request: flask.Request) -> str | None:
+    """Why this request's valid events are not appended, or None: its user agent is a known
+    crawler's (the request's own agent: every event it carries comes from that sender)."""
+    if settings.drop_bots and bots.is_bot(request.headers.get("User-Agent", "")):
+        return bots.DROP_REASON
+    return None
+
+
+def drop_items(items: list[Item], total: int, rejected: list[dict], reason: str, settings: Settings, project_id: int, rid: str) -> Outcome:
+    """Append nothing: count the valid events as dropped (and the invalid ones as rejected), log, answer."""
+    counts = {f"dropped:{reason}": len(items), "rejected:invalid_event": len(rejected)}
+    bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **counts)
+    log.info(
+        "events dropped",
+        extra={"request_id": rid, "project_id": project_id, "reason": reason, "dropped": len(items), "rejected": len(rejected)},
+    )
+    return Outcome([None] * total, 0, 0, rejected, dropped=len(items), drop_reason=reason)
+
+
 def request_buckets(settings: Settings, request: flask.Request, now: dt.datetime) -> ratelimit.Buckets:
     """The rate-limit buckets this request draws from: its write key's and its client address's."""
     presented = auth.presented_write_key(request.headers, request.args) or ""
@@ -112,8 +138,12 @@ def append_items(
     project_id: int,
     rid: str,
     buckets: ratelimit.Buckets | None,
+    dropped: str | None = None,
 ) -> Outcome:
-    """Append entries under the rate limits, backpressure and durability policy; count and log them."""
+    """Append entries under the rate limits, backpressure and durability policy; count and log them.
+    With a drop reason (drop_reason), append none of them."""
+    if dropped is not None:
+        return drop_items(items, total, rejected, dropped, settings, project_id, rid)
     ids: list[str | None] = [None] * total
     for item in items:
         ids[item.index] = item.event_id

@@ -67,6 +67,7 @@ class Settings:
     body_timeout_seconds: float = c.DEFAULT_BODY_TIMEOUT_SECONDS
     idle_timeout_seconds: float = c.DEFAULT_IDLE_TIMEOUT_SECONDS
     max_connections: int = c.DEFAULT_MAX_CONNECTIONS
+    drop_bots: bool = True
 
     def require(self, *names: str) -> Settings:
         """Fail with the variable's name unless every named setting is present."""
@@ -126,6 +127,16 @@ def _choice(*options: str):
         return value
 
     return parse
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in FLAG_WORDS:
+        raise ValueError(f"must be one of {', '.join(FLAG_WORDS)}, got {value!r}")
+    return FLAG_WORDS[lowered]
+
+
+FLAG_WORDS = {"1": True, "true": True, "on": True, "yes": True, "0": False, "false": False, "off": False, "no": False}
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -204,6 +215,7 @@ FIELDS = {
     "body_timeout_seconds": ("ANALYTICS_BODY_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
     "idle_timeout_seconds": ("ANALYTICS_IDLE_TIMEOUT_SECONDS", _number(float, 0.1, 3600)),
     "max_connections": ("ANALYTICS_MAX_CONNECTIONS", _number(int, 1, 1_000_000)),
+    "drop_bots": ("ANALYTICS_DROP_BOTS", _flag),
 }
 ENV_NAMES = {name: var for name, (var, _) in FIELDS.items()}
 

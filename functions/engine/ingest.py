@@ -9,7 +9,7 @@ import flask
 from engine import append, keyring, web
 from engine.buffer import ratelimit
 from engine.config import Settings
-from engine.core import auth
+from engine.core import auth, bots
 from engine.core import constants as c
 from engine.core.enrich import build_entry, new_event_id
 from engine.core.errors import PayloadTooLarge, ValidationFailed
@@ -22,6 +22,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, X-Write-Key, Authorization, X-Request-Id",
     "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": bots.DROPPED_HEADER,
 }
 
 
@@ -37,8 +38,10 @@ def append_checked(
     received_at: dt.datetime,
     rid: str,
     buckets: ratelimit.Buckets | None = None,
+    dropped: str | None = None,
 ) -> append.Outcome:
-    """Append the valid events to the stream; duplicates of a recent event_id are not appended."""
+    """Append the valid events to the stream; duplicates of a recent event_id are not appended,
+    nor is any event of a request with a drop reason (append.drop_reason)."""
     items = []
     for result in checked:
         if result.event is None:
@@ -50,7 +53,7 @@ def append_checked(
         )
         items.append(append.Item(result.index, str(event_id), client_id.bytes if client_id else b"", payload, str(result.event["user_id"])))
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
-    return append.append_items(settings, items, len(checked), rejected, project_id, rid, buckets)
+    return append.append_items(settings, items, len(checked), rejected, project_id, rid, buckets, dropped)
 
 
 @append.counted()
@@ -65,9 +68,9 @@ def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Re
         raise PayloadTooLarge(checked.errors["_schema"][0], {"limit_bytes": c.MAX_EVENT_BYTES})
     if checked.errors is not None:
         raise ValidationFailed("the event is not valid", checked.errors)
-    outcome = append_checked(settings, [checked], project_id, received_at, rid, buckets)
-    status = "duplicate" if outcome.duplicates else "accepted"
-    return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status})
+    outcome = append_checked(settings, [checked], project_id, received_at, rid, buckets, append.drop_reason(settings, request))
+    status = "dropped" if outcome.dropped else "duplicate" if outcome.duplicates else "accepted"
+    return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status}, outcome.headers())
 
 
 @append.counted()
@@ -81,11 +84,12 @@ def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.R
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     if len(rejected) == len(checked):
         raise ValidationFailed("no event in the batch is valid", {"rejected": rejected}, events=len(rejected))
-    outcome = append_checked(settings, checked, project_id, received_at, rid, buckets)
+    outcome = append_checked(settings, checked, project_id, received_at, rid, buckets, append.drop_reason(settings, request))
     body = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
+        "dropped": outcome.dropped,
         "rejected": outcome.rejected,
         "event_ids": outcome.event_ids,
     }
-    return web.json_response(202, body)
+    return web.json_response(202, body, outcome.headers())

@@ -75,6 +75,16 @@ OPERATIONS = [
         ADMIN_ERRORS,
         "metrics",
     ),
+    (
+        "get",
+        "/export/events",
+        "The raw events of a range, filtered, streamed as NDJSON or (?format=csv, Accept: text/csv) CSV",
+        READ,
+        None,
+        {200: "export"},
+        (400, *READ_ERRORS),
+        "metrics",
+    ),
     ("post", "/tasks/stream-drain", "One drain invocation (called by the scheduler)", TASK, None, {200: "Drain"}, TASK_ERRORS, "tasks"),
     (
         "post",
@@ -150,6 +160,9 @@ OPERATIONS += [
 def _response(schema: str) -> dict:
     if schema == "text":
         return {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if schema == "export":
+        lines = {"schema": {"type": "string"}}
+        return {"description": "One event a line", "content": {"application/x-ndjson": lines, "text/csv": lines}}
     if schema == "document":
         return {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
     return {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}

@@ -27,6 +27,7 @@ COUNTERS = {
     "drain_runs": ("analytics_drain_runs", "Drain invocations"),
 }
 REJECTED_PREFIX = "rejected:"
+DROPPED_PREFIX = "dropped:"
 
 
 class PipelineCollector:
@@ -47,6 +48,11 @@ class PipelineCollector:
             if key.startswith(REJECTED_PREFIX):
                 rejected.add_metric([key[len(REJECTED_PREFIX) :]], value)
         yield rejected
+        dropped = CounterMetricFamily("analytics_events_dropped", "Valid events not appended at ingest, by reason", labels=["reason"])
+        for key, value in sorted(counters.items()):
+            if key.startswith(DROPPED_PREFIX):
+                dropped.add_metric([key[len(DROPPED_PREFIX) :]], value)
+        yield dropped
         backlog, oldest_age, _ = bookkeeping.pipeline_facts(rclient, keys, bookkeeping.now_ms(), clients.stream_shards(self.settings))
         yield GaugeMetricFamily("analytics_stream_backlog", "Stream entries not yet in PostgreSQL", value=backlog)
         yield GaugeMetricFamily(

@@ -94,9 +94,15 @@ def _accept(settings: Settings, request: flask.Request, rid: str, messages: list
         else:
             payload = operation_entry(m.operation, event_id, m.links, project_id, received_at, rid)
         items.append(append.Item(m.index, str(event_id), dedupe, payload, str((m.event or m.operation or {}).get("user_id") or "")))
-    outcome = append.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets)
-    body = {"success": True, "accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": outcome.rejected}
-    return web.json_response(200, body)
+    outcome = append.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets, append.drop_reason(settings, request))
+    body = {
+        "success": True,
+        "accepted": outcome.accepted,
+        "duplicates": outcome.duplicates,
+        "dropped": outcome.dropped,
+        "rejected": outcome.rejected,
+    }
+    return web.json_response(200, body, outcome.headers())
 
 
 def single(kind: str):

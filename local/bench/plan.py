@@ -25,12 +25,14 @@ class Plan:
     ceiling_seconds: int
     scale_events: int  # drained with each shard count of the scale-out figure
     append_requests: int  # POST /events bodies of each round of the dedupe append figure, per layout
+    days: int = 90  # the reads phase's events span this many days ending now: the analytics figures read up to 90
 
     def describe(self) -> str:
         return (
             f"{self.name}: write loads {self.rounds} × {self.load_seconds} s each (after {self.warmup_seconds} s warm-up), "
             f"{self.connections} connections; freshness {self.freshness_seconds} s at {self.freshness_events_per_second} events/s; "
-            f"reads {self.read_seconds} s at {self.read_connections} clients on {self.small_events:,} and {self.large_events:,} events"
+            f"reads {self.read_seconds} s at {self.read_connections} clients on {self.small_events:,} and {self.large_events:,} events "
+            f"over {self.days} days"
         )
 
 

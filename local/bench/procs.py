@@ -162,3 +162,40 @@ class MemorySampler:
                 for name, per in self.peaks.items()
                 if per
             }
+
+
+class ResidentPeak:
+    """The peak resident memory (VmRSS) of each process of a tree while a block runs, sampled every interval.
+
+    Unlike VmHWM, which keeps a process's peak since it started, this is the peak of the block alone.
+    """
+
+    def __init__(self, root: int, interval_seconds: float = 0.05):
+        self.root, self.interval = root, interval_seconds
+        self.peaks: dict[int, int] = {}  # pid -> kB
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> ResidentPeak:
+        self.sample()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+    def sample(self) -> None:
+        for pid in tree(self.root):
+            rss = status_kb(pid, "VmRSS")
+            if rss is not None:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), rss)
+
+    def _loop(self) -> None:
+        while not self.stopping.wait(self.interval):
+            self.sample()
+
+    @property
+    def max_mb(self) -> float:
+        """The largest peak of any one process of the tree, in MB."""
+        return max(self.peaks.values(), default=0) / 1024

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 
 from local import generate
-from local.bench import panels, stats
+from local.bench import analytics, panels, stats
 from local.bench.calls import call
 from local.bench.context import Bench
 from local.bench.figures import Figure, Goal
@@ -56,7 +56,7 @@ def load_events(bench: Bench, events: int, seed: int) -> dict:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        shape = generate.Shape(events, dt.datetime.now(dt.UTC).replace(microsecond=0), seed=seed)
+        shape = generate.Shape(events, dt.datetime.now(dt.UTC).replace(microsecond=0), days=bench.plan.days, seed=seed)
         return generate.generate(bench.stores.database_url, shape)
     finally:
         logger.removeHandler(handler)
@@ -76,6 +76,8 @@ def load_in_parallel(bench: Bench, events: int, first_seed: int, loaders: int = 
                 str(share),
                 "--seed",
                 str(first_seed + i),
+                "--days",
+                str(bench.plan.days),
                 "--database-url",
                 bench.stores.database_url,
             ],
@@ -253,3 +255,4 @@ def measure(bench: Bench) -> Iterator[Figure]:
     )
     yield from latency_figures(bench, plan.large_events, goal=True)
     yield from panels.measure(bench, plan.large_events)
+    yield from analytics.measure(bench, plan.large_events)

@@ -61,6 +61,18 @@ def test_every_figure_is_measured_against_its_floor(bench):
     assert by_key["freshness_p99"].value >= by_key["freshness_p50"].value > 0
     assert by_key["metrics_busy_p99"].value > 0
     assert by_key["view_refresh"].details["answer"]["status"] == "refreshed"
+    for key in (
+        "timeseries_90d_p99",
+        "breakdown_30d_p99",
+        "funnel_30d_seconds",
+        "retention_12w_seconds",
+        "export_csv_seconds",
+        "export_csv_rss",
+    ):
+        assert by_key[key].value > 0, key
+        assert by_key[key].note == "", (key, by_key[key].note)
+    exported = by_key["export_csv_seconds"].details
+    assert exported["rows"] == exported["held_before"] > 0  # every event of the project in the range, each once
     assert bench.functions.dead() == []
 
 

@@ -18,7 +18,7 @@ def test_track_with_basic_auth_lands_as_an_event(apps, conn, path):
     message = {"userId": "u1", "event": "Video Played", "properties": {"element": "video_player", "duration": 3}, "messageId": "m-1"}
     response = apps["ingest"].post(path, json=message, headers=BASIC)
     assert response.status_code == 200
-    assert response.json == {"success": True, "accepted": 1, "duplicates": 0, "rejected": []}
+    assert response.json == {"success": True, "accepted": 1, "duplicates": 0, "dropped": 0, "rejected": []}
     assert drain(apps)["inserted"] == 1
     row = conn.run("SELECT user_id, action, element, duration, properties, envelope->>'type', envelope->>'messageId' FROM events")
     assert row == [["u1", "Video Played", "video_player", 3.0, {"element": "video_player", "duration": 3}, "track", "m-1"]]

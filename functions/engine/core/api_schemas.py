@@ -18,8 +18,8 @@ class ErrorSchema(Schema):
 
 
 class AcceptedSchema(Schema):
-    event_id = fields.UUID(required=True)
-    status = fields.String(required=True, metadata={"enum": ["accepted", "duplicate"]})
+    event_id = fields.UUID(required=True, allow_none=True, metadata={"description": "null when the event was dropped"})
+    status = fields.String(required=True, metadata={"enum": ["accepted", "duplicate", "dropped"]})
 
 
 class RejectedEventSchema(Schema):
@@ -30,6 +30,7 @@ class RejectedEventSchema(Schema):
 class BatchResultSchema(Schema):
     accepted = fields.Integer(required=True)
     duplicates = fields.Integer(required=True)
+    dropped = fields.Integer(required=True, metadata={"description": "valid events not appended: the sender is a known crawler"})
     rejected = fields.List(fields.Nested(RejectedEventSchema), required=True)
     event_ids = fields.List(fields.UUID(allow_none=True), required=True)
 
@@ -43,6 +44,7 @@ class SegmentResultSchema(Schema):
     success = fields.Boolean(required=True)
     accepted = fields.Integer(required=True)
     duplicates = fields.Integer(required=True)
+    dropped = fields.Integer(required=True, metadata={"description": "valid messages not appended: the sender is a known crawler"})
     rejected = fields.List(fields.Nested(RejectedEventSchema), required=True)
 
 
