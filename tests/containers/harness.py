@@ -56,7 +56,11 @@ class Stack:
         with self.env_file.open("a") as out:
             out.write(f"BIND_ADDRESS=127.0.0.1\nGATEWAY_PORT={self.gateway_port}\nGRAFANA_PORT={grafana_port}\n")
         self.secrets = dict(line.split("=", 1) for line in self.env_file.read_text().splitlines() if "=" in line and line[0] != "#")
-        self.env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project, "DOCKER": self.docker}
+        # Compose prefers the caller's environment to the env file: a variable this pytest process
+        # holds (the function_env fixture sets ANALYTICS_WRITE_KEY and the rest for the session)
+        # would replace the stack's own. The stack gets only its env file's values.
+        self.env = {k: v for k, v in os.environ.items() if k not in self.secrets and not k.startswith("ANALYTICS_")}
+        self.env |= {"COMPOSE_PROJECT_NAME": self.project, "DOCKER": self.docker}
         self.env.pop("COMPOSE_FILE", None)
 
     def make(self, target: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, float]:
