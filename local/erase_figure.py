@@ -7,7 +7,7 @@ Creates a scratch database next to --admin-url, loads --events generated events 
 local.generate (two loader processes, as the read benchmark does), adds one person's events
 (spread over the 30 days, with sessions, elements and a linked anonymous id), and times
 engine.erase.erase_person: leases, ids, rows, rollup subtraction, dead letters, stream, record,
-commit. Then it adds the person's events again, drops events_project_user (sql/011) and times a
+commit. Then it adds the person's events again, drops events_project_user (sql/010) and times a
 second erasure, to show what the index saves. Prints one JSON line with both, the load average
 at each, and drops the database and its Redis keys.
 """

@@ -76,7 +76,8 @@ def drain_like(url: str, seed: int, stop: threading.Event, counts: list[int]) ->
 
 def test_upgrade_of_a_database_with_1m_events_under_load(old_database, settings):
     url, conn = old_database
-    assert migrate.apply_pending(conn, migrate.discover()) == [9]
+    # 009 adds the rollups and their backfill mark; later migrations follow it in the same run.
+    assert migrate.apply_pending(conn, migrate.discover()) == [m.version for m in migrate.discover() if m.version >= 9]
     assert [p for p, _ in conn.run("SELECT project_id, counted_from FROM rollup_backfill")] == [1]
     stop, counts = threading.Event(), []
     loaders = [threading.Thread(target=drain_like, args=(url, seed, stop, counts)) for seed in (1, 2)]

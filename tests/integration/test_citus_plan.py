@@ -33,7 +33,7 @@ DISTRIBUTED = {
     },
 }
 REFERENCE = {"projects", "api_keys"}  # small, read on every request: copied to every worker
-LOCAL = {"dead_letters", "task_runs", "schema_migrations", "rollup_status"}  # the coordinator's own bookkeeping
+LOCAL = {"dead_letters", "task_runs", "schema_migrations", "rollup_status", "erasures"}  # the coordinator's own bookkeeping
 
 TABLES = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

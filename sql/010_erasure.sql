@@ -1,4 +1,4 @@
--- 011: erasing a person on request (DELETE /people/{user_id}, make erase-person).
+-- 010: erasing a person on request (DELETE /people/{user_id}, make erase-person).
 --
 -- Admin keys: a third kind of API key, the only one that may erase. It is not the read key:
 -- a read key sits in dashboards and scripts; erasing is rarer and destroys data.
