@@ -1,4 +1,4 @@
-"""The time to erase one person with 10,000 events from a database of 10 M events (issue 23).
+"""The time to erase one person with 10,000 events from a database of 10 M events.
 
     python -m local.erase_figure [--events 10000000] [--person-events 10000]
         [--admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/0]
