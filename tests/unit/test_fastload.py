@@ -57,7 +57,7 @@ def plausible_events():
     return st.fixed_dictionaries({"user_id": text, "action": text}, optional=optional)
 
 
-def agree(schema, loader, item):
+def assert_agrees(schema, loader, item):
     try:
         expected = schema.load(item)
     except ValidationError:
@@ -71,19 +71,19 @@ SETTINGS = settings(max_examples=800, deadline=None, suppress_health_check=[Heal
 @given(inputs(EVENT_SCHEMA))
 @SETTINGS
 def test_the_event_loader_agrees_with_load_on_hostile_inputs(item):
-    agree(EVENT_SCHEMA, EVENT_LOADER, item)
+    assert_agrees(EVENT_SCHEMA, EVENT_LOADER, item)
 
 
 @given(plausible_events())
 @SETTINGS
 def test_the_event_loader_agrees_with_load_on_plausible_events(item):
-    agree(EVENT_SCHEMA, EVENT_LOADER, item)
+    assert_agrees(EVENT_SCHEMA, EVENT_LOADER, item)
 
 
 @given(inputs(MESSAGE_SCHEMA))
 @SETTINGS
 def test_the_segment_loader_agrees_with_load_on_hostile_inputs(item):
-    agree(MESSAGE_SCHEMA, MESSAGE_LOADER, item)
+    assert_agrees(MESSAGE_SCHEMA, MESSAGE_LOADER, item)
 
 
 def corpus_objects() -> list[dict]:
@@ -113,8 +113,8 @@ def test_both_loaders_agree_with_load_on_every_object_of_the_hostile_corpus():
     objects = corpus_objects()
     assert len(objects) > 40
     for item in objects:
-        agree(EVENT_SCHEMA, EVENT_LOADER, item)
-        agree(MESSAGE_SCHEMA, MESSAGE_LOADER, item)
+        assert_agrees(EVENT_SCHEMA, EVENT_LOADER, item)
+        assert_agrees(MESSAGE_SCHEMA, MESSAGE_LOADER, item)
 
 
 def test_a_valid_event_loads_to_what_load_gives():
@@ -153,7 +153,7 @@ EVERYTHING_LOADER = compile_loader(EVERYTHING)
 @given(st.dictionaries(st.sampled_from([*Everything._declared_fields, "user_id", "other"]), values, max_size=12))
 @SETTINGS
 def test_a_loader_agrees_with_load_on_the_other_declarations(item):
-    agree(EVERYTHING, EVERYTHING_LOADER, item)
+    assert_agrees(EVERYTHING, EVERYTHING_LOADER, item)
 
 
 def test_include_keeps_unknown_fields_as_load_does():
