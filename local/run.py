@@ -33,6 +33,10 @@ CHILDREN_STOP_SECONDS = 6.0
 SERVERS_STOP_SECONDS = 3.0
 
 
+# The banner's last line: whoever starts the stack (tests, local.render_figure) waits for it.
+READY_LINE = "Ctrl-C stops everything."
+
+
 def say(line: str = "") -> None:
     print(line, flush=True)
 
@@ -194,7 +198,7 @@ class Stack:
         say()
         if not is_loopback(host):
             say(f"WARNING: serving on {host}, reachable from other machines, with generated development keys in {self.dir / 'keys.json'}.")
-        say("Ctrl-C stops everything.")
+        say(READY_LINE)
 
     def supervise(self) -> None:
         while not self.stopping.wait(0.5):

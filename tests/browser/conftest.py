@@ -15,20 +15,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine.db import postgres
+from local.render_figure import CHROMIUM_ARGS
 from tests.e2e.stack import ROOT, RunningStack, free_port_block
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 INSTALL_HINT = "chromium is not installed: `sudo apt-get install -y chromium` (Debian/Ubuntu) runs the browser tests"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 

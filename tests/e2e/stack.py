@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import psutil
 
 from local import stack as local_stack
+from local.run import READY_LINE
 
 ROOT = Path(__file__).resolve().parents[2]
-READY_LINE = "Ctrl-C stops everything."
 
 
 def free_port_block(size: int = 5) -> int:

@@ -160,6 +160,17 @@ def test_csv_quotes_commas_quotes_and_line_breaks_in_utf8(apps, conn):
     assert sorted(values) == sorted({e["element"] for e in rows if e["element"]})
 
 
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe_and_json_keeps_them(apps, conn):
+    hostile = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcell", "plain"]
+    rows = [{**e, "project_id": 1, "element": hostile[i % len(hostile)]} for i, e in enumerate(generated(10, 60))]
+    writes.load_rows(conn, copy_lines(rows, START))
+    params = [("from", "2026-10-20"), ("to", "2026-11-10"), ("by", "element")]
+    assert sorted(r["value"] for r in get(apps, "breakdown", params).json["rows"]) == sorted(hostile)
+    text = get(apps, "breakdown", [*params, ("format", "csv")]).data.decode("utf-8")
+    values = [line[0] for line in csv.reader(io.StringIO(text, newline=""))][1:]
+    assert sorted(values) == sorted(["'" + v for v in hostile[:5]] + ["plain"])
+
+
 def test_an_event_id_sent_twice_counts_once(apps, conn):
     row = {**generated(1, 1)[0], "project_id": 1, "event_id": str(uuid.uuid4())}
     for _ in range(3):  # the drain sends an id once per batch; a resend comes in a later one

@@ -1,7 +1,11 @@
 """The analytics routes' answers (pure): JSON bodies from the db wing's rows, and each as CSV tables.
 
 CSV: a header row then one row per point, row, step or cohort (stdlib csv: values holding commas,
-quotes or line breaks are quoted, quotes doubled), UTF-8, null as an empty field.
+quotes or line breaks are quoted, quotes doubled), UTF-8, null as an empty field. These files are
+made to be opened in a spreadsheet, and their text cells (element names, user ids, property values)
+come from whoever holds a write key, which a web page publishes: a text cell that a spreadsheet would
+run as a formula (it starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe,
+which spreadsheets show as text (OWASP's advice on CSV injection). Numbers are written as they are.
 """
 
 from __future__ import annotations
@@ -70,8 +74,15 @@ def uniques(starts, people: dict, tz) -> list[dict]:
 # --- CSV ---
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value):
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def render_csv(header: list[str], rows: list[list]) -> bytes:
