@@ -256,3 +256,17 @@ def measure(bench: Bench) -> Iterator[Figure]:
     yield from latency_figures(bench, plan.large_events, goal=True)
     yield from panels.measure(bench, plan.large_events)
     yield from analytics.measure(bench, plan.large_events)
+
+
+def measure_analytics(bench: Bench) -> Iterator[Figure]:
+    """The analytics figures alone, on a database given as it is (--database-url): its events of
+    the bench's project, however they were loaded (local.generate, say), counted from the rollups."""
+    conn = bench.connect()
+    try:
+        rows = conn.run("SELECT events FROM rollup_totals WHERE project_id = :p", p=analytics.PROJECT)
+    finally:
+        conn.close()
+    stored = int(rows[0][0]) if rows else 0
+    if not stored:
+        raise RuntimeError(f"the database holds no event of project {analytics.PROJECT}: load some first (python -m local.generate)")
+    yield from analytics.measure(bench, stored)

@@ -40,7 +40,10 @@ PHASES = {
     "rollup-cost": rollup_cost.measure,
     "freshness": freshness.measure,
     "reads": reads.measure,
+    "analytics": reads.measure_analytics,
 }
+# Phases that only read: the ones a database given as it is (--database-url) may run.
+READ_ONLY_PHASES = ("analytics",)
 
 
 def machine() -> dict:
@@ -92,7 +95,7 @@ def prune_runs(directory: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run(plan: Plan, generator: str, phases: list[str]) -> int:
+def run(plan: Plan, generator: str, phases: list[str], database_as_is: str | None = None) -> int:
     """The whole run; 0 when every phase measured, 1 when one failed (missed goals are reported, not failures)."""
     started_at = dt.datetime.now(dt.UTC)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
@@ -114,7 +117,8 @@ def run(plan: Plan, generator: str, phases: list[str]) -> int:
     meter_all = CpuMeter()
     sampler = MemorySampler()
     event_time = (started_at - dt.timedelta(hours=1)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    with open_stores(root, settings.database_url, settings.redis_url) as stores:
+    database_url = database_as_is or settings.database_url
+    with open_stores(root, database_url, settings.redis_url, as_is=database_as_is is not None) as stores:
         print(f"==> {stores.describe()}; logs in {root / 'logs'}", flush=True)
         functions = Functions(stores, root / "logs", OVERRIDES)
         bench = Bench(plan, stores, functions, generator, event_time)

@@ -98,8 +98,12 @@ def delete_namespace(redis_url: str, namespace: str) -> int:
 
 
 @contextlib.contextmanager
-def open_stores(root: Path, database_url: str | None, redis_url: str | None) -> Iterator[Stores]:
-    """Yield the run's Stores, migrated; stop or clean everything on the way out."""
+def open_stores(root: Path, database_url: str | None, redis_url: str | None, as_is: bool = False) -> Iterator[Stores]:
+    """Yield the run's Stores, migrated; stop or clean everything on the way out.
+
+    as_is: database_url is measured as it is (migrated, never emptied or dropped), for the
+    phases that only read what a database already holds (python -m local.bench --database-url).
+    """
     data = root / "data"
     servers: list = []
     namespace = f"bench-{secrets.token_hex(4)}"
@@ -109,6 +113,8 @@ def open_stores(root: Path, database_url: str | None, redis_url: str | None) -> 
                 pg = EmbeddedPostgres(data, database="analytics", die_with_parent=True)
                 servers.append(pg)
                 url = pg.start()
+            elif as_is:
+                url = database_url
             else:
                 url = stack.enter_context(scratch_database(database_url))
             if redis_url is None:
