@@ -110,6 +110,18 @@ def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_without_an_expi
     assert len(holding) == 1 and rclient.pttl(holding[0]) > WINDOW_MS
 
 
+def test_marks_in_a_generation_that_filled_up_within_the_call_are_found_by_the_rest_of_it(rclient, keys):
+    # One mark a shard: the bucket's first generation (1,024 shards) fills after 1,024 marks, the
+    # next (4,096) after 4,096 more, all within one call; every resend in it must still be found.
+    ids = [uuid.uuid4() for _ in range(6000)]
+    items = [(i.bytes, PAYLOAD) for i in ids + ids]
+    replies = streams.append_events(rclient, keys, items, WINDOW_SECONDS, 10**9, marks_per_shard=1, clock_ms=1_900_000_000_000)
+    assert [r is None for r in replies] == [False] * 6000 + [True] * 6000
+    bucket = 1_900_000_000_000 // WINDOW_MS
+    assert rclient.hget(keys.seen, str(bucket)) == b"1024 4096 16384"
+    assert dedupe.marks_held(rclient, keys.seen) == 6000 and rclient.xlen(keys.stream) == 6000
+
+
 def test_resend_after_the_window_is_accepted_and_makes_no_second_row(settings, rclient, conn, keys):
     short = with_settings(settings, dedupe_window_seconds=1)
     event = make_event(event_id=str(uuid.uuid4()))
