@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import struct
 import time
 import uuid
 
 import pytest
+import redis
 
 from engine import drain
 from engine.buffer import dedupe, facts, streams
@@ -70,6 +72,54 @@ def test_resends_within_the_window_are_duplicates_and_new_ids_never_are(rclient,
 def test_a_duplicate_within_one_request_is_answered_duplicate(rclient, keys):
     twice = uuid.uuid4()
     assert append(rclient, keys, [twice, uuid.uuid4(), twice], 1_900_000_000_000) == [False, False, True]
+
+
+def shard_keys(rclient, keys) -> list[bytes]:
+    """The namespace's shard hashes (every key under Keys.seen but the index itself)."""
+    return list(rclient.scan_iter(match=f"{keys.seen}:*", count=1000))
+
+
+def test_every_shard_expires_at_its_bucket_end_plus_the_window_set_once_when_it_is_created(rclient, keys):
+    start = 1_900_000_000_000 + 12_345  # 52,345 ms into its bucket (one window wide)
+    bucket = start // WINDOW_MS
+    rng = random.Random(21)
+    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(3000)]
+    assert append(rclient, keys, ids[:2000], start) == [False] * 2000
+    # The names as before: <seen>:<bucket>:<generation>:<xor of the id's four words, low 10 bits>.
+    words = [struct.unpack(">iiii", i.bytes) for i in ids[:2000]]
+    named = {f"{keys.seen}:{bucket}:0:{(a ^ b ^ c ^ d) & 1023}".encode() for a, b, c, d in words}
+    first = {key: rclient.pttl(key) for key in shard_keys(rclient, keys)}
+    expected = (bucket + 1) * WINDOW_MS + WINDOW_MS - start
+    assert set(first) == named and all(expected - 5000 < ttl <= expected for ttl in first.values())
+    # Marks 5 s later in the same bucket leave each shard's expiry as it was (no PEXPIRE per mark,
+    # which would have moved it 5 s closer): only the real time between the two readings passed.
+    assert append(rclient, keys, ids[2000:], start + 5_000) == [False] * 1000
+    assert all(first[key] - 2500 < rclient.pttl(key) <= first[key] for key in first)
+    assert dedupe.marks_held(rclient, keys.seen) == 3000
+
+
+def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_without_an_expiry(rclient, keys):
+    lone = uuid.uuid4()
+    rclient.set(keys.stream, "not a stream")  # XADD fails: WRONGTYPE
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        append(rclient, keys, [lone], 1_900_000_000_000)
+    assert [key for key in shard_keys(rclient, keys) if rclient.hexists(key, lone.bytes)] == []
+    rclient.delete(keys.stream)
+    assert append(rclient, keys, [lone], 1_900_000_000_000) == [False]  # the retry is appended
+    holding = [key for key in shard_keys(rclient, keys) if rclient.hexists(key, lone.bytes)]
+    assert len(holding) == 1 and rclient.pttl(holding[0]) > WINDOW_MS
+
+
+def test_marks_in_a_generation_that_filled_up_within_the_call_are_found_by_the_rest_of_it(rclient, keys):
+    # One mark a shard: the bucket's first generation (1,024 shards) fills after 1,024 marks, the
+    # next (4,096) after 4,096 more, all within one call; every resend in it must still be found.
+    ids = [uuid.uuid4() for _ in range(6000)]
+    items = [(i.bytes, PAYLOAD) for i in ids + ids]
+    replies = streams.append_events(rclient, keys, items, WINDOW_SECONDS, 10**9, marks_per_shard=1, clock_ms=1_900_000_000_000)
+    assert [r is None for r in replies] == [False] * 6000 + [True] * 6000
+    bucket = 1_900_000_000_000 // WINDOW_MS
+    assert rclient.hget(keys.seen, str(bucket)) == b"1024 4096 16384"
+    assert dedupe.marks_held(rclient, keys.seen) == 6000 and rclient.xlen(keys.stream) == 6000
 
 
 def test_resend_after_the_window_is_accepted_and_makes_no_second_row(settings, rclient, conn, keys):

@@ -1,12 +1,13 @@
 """Dedupe marks: the client event_ids ingest remembers for the window, in compact Redis hashes.
 
 A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into
-buckets (a quarter of the window each) and, within a bucket, spread over shard hashes by a
-hash of the id, so that each shard stays under the server's hash-max-listpack-entries and
-keeps Redis's compact listpack encoding (about 23 bytes a mark against 149 for a key of its
-own, measured in the README's memory model). A bucket's shards expire together once no
-lookup can reach them any more. The index hash (Keys.seen) records, per live bucket, the
-shard counts of its generations and how many marks it holds.
+buckets (window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within a bucket,
+spread over shard hashes by a hash of the id, so that each shard stays under the server's
+hash-max-listpack-entries and keeps Redis's compact listpack encoding (about 23 bytes a mark
+against 149 for a key of its own, measured in the README's memory model). A bucket's shards
+expire together once no lookup can reach them any more: each gets that moment as its expiry
+when it is created. The index hash (Keys.seen) records, per live bucket, the shard counts of
+its generations and how many marks it holds.
 
 Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window,
 so a resend within the window is always found; a mark is only ever found for an id that was
@@ -22,10 +23,17 @@ from engine.core import constants as c
 
 # Lua, run inside the append script (buffer/streams._APPEND_SCRIPT) after the rate limits and the
 # backlog check. Expects `now` (ms) and ARGV 1 (window ms), 2 (the index hash, Keys.seen),
-# 8 (bucket width ms), 9 (marks per shard). Defines seen_before(id) -> found, hash (every
-# live generation but the one marks go to), mark(id, hash) -> the shard it was marked in, or
-# nil when it already was (HSETNX: the check and the insert in one scan of the shard),
-# unmark(shard, id) to take a mark back, and save_marks() to call once at the end.
+# 8 (bucket width ms), 9 (marks per shard). Defines seen_before(id) -> found, hash (HEXISTS
+# in every live generation but the one marks go to, listed once a call in `reads`), mark(id,
+# hash) -> the shard it was marked in, or nil when it already was (HSET, whose reply says
+# whether the field is new: the check and the insert in one scan of the shard, where HSETNX
+# scans twice), unmark(shard, id) to take a mark back, and save_marks() to call once at the end.
+#
+# Cost per new mark, measured (README, "Scale-out and the dedupe append: their figures"): a
+# shard is given its expiry once, by the HSET that created it (HLEN = 1 then; the moment,
+# end of its bucket + window, is the same for every mark of the bucket), not by a PEXPIRE per
+# mark; shard names are formatted with %d (Lua's own number-to-string runs the slower %.14g);
+# both keep the key names and the index as they were.
 #
 # Keys: the index hash Keys.seen; shard hashes named Keys.seen .. ':' .. bucket .. ':' ..
 # generation .. ':' .. shard, all under the namespace's hash tag. Index fields: '<bucket>'
@@ -40,8 +48,8 @@ local seen = ARGV[2]
 local current = math.floor(now / width)
 local oldest = math.floor((now - window) / width)
 local expire_ms = (current + 1) * width + window - now
-local live = nil
-local fresh = nil
+local format, band = string.format, bit.band
+local live, reads, fresh = nil, nil, nil
 local function prefixes(bucket, text)
   local gens = {{}}
   if text then
@@ -55,21 +63,22 @@ local function load_index()
   local fields = {{current .. ':n', current .. ':t', (current - 1) .. ':t'}}
   for b = current, oldest, -1 do fields[#fields + 1] = tostring(b) end
   local got = redis.call('HMGET', seen, unpack(fields))
-  live = {{}}
-  for i = 4, #fields do live[#live + 1] = prefixes(fields[i], got[i]) end
+  live, reads = {{}}, {{}}
+  for i = 4, #fields do
+    local gens = prefixes(fields[i], got[i])
+    live[#live + 1] = gens
+    local last = #gens
+    if i == 4 then last = last - 1 end
+    for g = last, 1, -1 do reads[#reads + 1] = gens[g] end
+  end
   fresh = {{n = tonumber(got[1]) or 0, t = tonumber(got[2]) or 0, before = tonumber(got[3]) or 0, created = false, grown = false}}
 end
 local function seen_before(id)
   if live == nil then load_index() end
   local a, b, c, d = struct.unpack('>i4i4i4i4', id)
   local h = bit.bxor(a, b, c, d)
-  for i, gens in ipairs(live) do
-    local last = #gens
-    if i == 1 then last = last - 1 end
-    for g = last, 1, -1 do
-      local gen = gens[g]
-      if redis.call('HEXISTS', gen[2] .. bit.band(h, gen[1] - 1), id) == 1 then return true, h end
-    end
+  for _, gen in ipairs(reads) do
+    if redis.call('HEXISTS', gen[2] .. format('%d', band(h, gen[1] - 1)), id) == 1 then return true, h end
   end
   return false, h
 end
@@ -84,13 +93,14 @@ local function mark(id, h)
     gens[1] = {{shards_for(fresh.before), seen .. ':' .. current .. ':0:'}}
     fresh.created, fresh.grown, fresh.n = true, true, 0
   elseif fresh.n >= gens[#gens][1] * per_shard and gens[#gens][1] < {c.DEDUPE_MAX_SHARDS} then
+    table.insert(reads, 1, gens[#gens])
     gens[#gens + 1] = {{math.min(gens[#gens][1] * 4, {c.DEDUPE_MAX_SHARDS}), seen .. ':' .. current .. ':' .. #gens .. ':'}}
     fresh.grown, fresh.n = true, 0
   end
   local gen = gens[#gens]
-  local shard = gen[2] .. bit.band(h, gen[1] - 1)
-  if redis.call('HSETNX', shard, id, 1) == 0 then return nil end
-  redis.call('PEXPIRE', shard, expire_ms)
+  local shard = gen[2] .. format('%d', band(h, gen[1] - 1))
+  if redis.call('HSET', shard, id, 1) == 0 then return nil end
+  if redis.call('HLEN', shard) == 1 then redis.call('PEXPIRE', shard, expire_ms) end
   fresh.n, fresh.t = fresh.n + 1, fresh.t + 1
   fresh.marked = true
   return shard
