@@ -7,6 +7,13 @@ each in a namespace of its own, in short alternating slices (which goes first al
 too), on the same bodies: each slice sends new ids, so every event is appended and marked.
 The figures are medians over the slices.
 
+Steady state, as in production: before the timed slices each layout is given as many marks as
+the run will add (fill_marks). For the marks, they go to the bucket before the current one, by
+the real script on a clock one bucket earlier, after the index records that the bucket before
+that held as many (what the script would have left an hour on), so the filled bucket is sized
+as a steady one is: every lookup then reads a full previous bucket, as in production. For the
+text keys, as many keys of their own (their window is a day: all of them would still be live).
+
 A request here is what ingest does with a body, without HTTP: parse it, validate the batch,
 build each entry (engine.ingest.append_checked's steps), then the one append script call.
 The value is requests/s with the marks, the floor the same with the layout before; the
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 from engine.buffer import dedupe, facts, streams
@@ -52,10 +60,9 @@ def items_of(body: bytes, retention_days: int, as_dedupe_id: Callable) -> list[t
     return items
 
 
-def layouts(client, namespace: str, window_seconds: int, max_backlog: int) -> dict[str, tuple[Callable, Callable]]:
+def layouts(client, namespace: str, window_seconds: int, max_backlog: int, per_shard: int) -> dict[str, tuple[Callable, Callable]]:
     """name -> (append(items), dedupe id of a client UUID) for the layout before and the marks now."""
     before, after = Keys.for_namespace(f"{namespace}.before"), Keys.for_namespace(f"{namespace}.after")
-    per_shard = dedupe.marks_per_shard(facts.server_facts(client).hash_listpack_entries)
     append_before_marks.load(client)
     return {
         "before": (
@@ -69,6 +76,27 @@ def layouts(client, namespace: str, window_seconds: int, max_backlog: int) -> di
             lambda event_id: event_id.bytes,
         ),
     }
+
+
+FILL_CALL = 1000  # marks a fill call
+
+
+def fill_marks(client, namespace: str, window_seconds: int, marks: int, per_shard: int) -> None:
+    """Steady state: `marks` marks in the bucket before the current one of the marks' namespace, and as
+    many text keys in the layout before's, on new ids (their streams emptied again)."""
+    after, before = Keys.for_namespace(f"{namespace}.after"), Keys.for_namespace(f"{namespace}.before")
+    width = dedupe.bucket_ms(window_seconds)
+    seconds, micros = client.time()
+    earlier = seconds * 1000 + micros // 1000 - width
+    client.hset(after.seen, f"{earlier // width - 1}:t", marks)  # sizes the filled bucket as a steady one
+    for start in range(0, marks, FILL_CALL):
+        ids = [uuid.uuid4() for _ in range(min(FILL_CALL, marks - start))]
+        streams.append_events(
+            client, after, [(i.bytes, b"{}") for i in ids], window_seconds, 10**9, marks_per_shard=per_shard, clock_ms=earlier
+        )
+        text_ids = [(str(i), b"{}") for i in ids]
+        append_before_marks.append_events_before(client, before, text_ids, append_before_marks.WINDOW_SECONDS_BEFORE, 10**9)
+        client.delete(after.stream, before.stream)
 
 
 def one_round(sent: list[bytes], retention_days: int, append: Callable, as_dedupe_id: Callable, client) -> dict:
@@ -111,12 +139,16 @@ def measure(bench: Bench) -> Iterator[Figure]:
     client = bench.redis()
     namespace = bench.stores.namespace
     try:
-        ways = layouts(client, namespace, settings.dedupe_window_seconds, settings.max_backlog)
+        per_shard = dedupe.marks_per_shard(facts.server_facts(client).hash_listpack_entries)
+        ways = layouts(client, namespace, settings.dedupe_window_seconds, settings.max_backlog, per_shard)
         slices = plan.rounds * SLICES_PER_ROUND
         per_slice = max(1, requests // SLICES_PER_ROUND)
+        filled = (WARMUP_REQUESTS + slices * per_slice) * BATCH
         bench.say(
-            f"POST /events ×{BATCH} with client ids, in process: marks vs a text key per id, {slices} alternating slices of {per_slice:,}"
+            f"POST /events ×{BATCH} with client ids, in process: marks vs a text key per id, {slices} alternating slices of {per_slice:,}, "
+            f"at steady state (each layout first given {filled:,} marks, the marks in the previous bucket)"
         )
+        fill_marks(client, namespace, settings.dedupe_window_seconds, filled, per_shard)
         warm = bodies.batch_bodies_with_ids(WARMUP_REQUESTS, BATCH, bench.event_time)
         for append, as_id in ways.values():
             one_round(warm, settings.retention_days, append, as_id, client)
@@ -159,6 +191,7 @@ def measure(bench: Bench) -> Iterator[Figure]:
             "append_ratio": append_ratio,
             "redis_cpu_us_per_event": redis_us,
             "events_per_request": BATCH,
+            "filled_marks": filled,
         },
         note="; ".join(short) or f"the append call alone: {append_ratio:.2f} × before; {cpu}",
     )

@@ -5,13 +5,15 @@ import dataclasses
 import pytest
 
 from engine import config
+from engine.buffer import dedupe
+from engine.buffer.keys import Keys
 from local.bench import dedupe_append, drain, freshness, reads, scaleout, writes
 from local.bench.context import Bench
 from local.bench.load import wrk_path
 from local.bench.plan import QUICK
 from local.bench.processes import Functions
 from local.bench.run import OVERRIDES
-from local.bench.stores import open_stores
+from local.bench.stores import delete_namespace, open_stores
 
 pytestmark = pytest.mark.integration
 
@@ -104,9 +106,29 @@ def test_dedupe_append_runs_both_layouts_on_the_same_new_ids_and_leaves_no_keys(
     assert all(r["accepted"] == dedupe_append.BATCH for side in rounds.values() for r in side)  # TINY: 5 requests a round, one a slice
     assert set(figure.details["redis_cpu_us_per_event"]) == {"before", "after"}
     assert all(r["events"] == dedupe_append.BATCH and r["redis_cpu_seconds"] >= 0 for side in rounds.values() for r in side)
+    assert figure.details["filled_marks"] == (dedupe_append.WARMUP_REQUESTS + slices) * dedupe_append.BATCH
     client = bench.redis()
     try:
         for side in ("before", "after"):
             assert list(client.scan_iter(match="{" + f"{bench.stores.namespace}.{side}" + "}*")) == []
     finally:
         client.close()
+
+
+def test_the_dedupe_append_fill_leaves_a_full_previous_bucket_and_as_many_text_keys(bench):
+    client = bench.redis()
+    namespace = f"{bench.stores.namespace}.fill"
+    try:
+        dedupe_append.fill_marks(client, namespace, 3600, 2500, 256)
+        seen = Keys.for_namespace(f"{namespace}.after").seen
+        previous = client.time()[0] * 1000 // 3_600_000 - 1
+        index = client.hgetall(seen)
+        # The filled bucket is the one before the current one, sized from the (recorded) one before it.
+        assert (index[f"{previous}:t".encode()], index[str(previous).encode()]) == (b"2500", b"1024")
+        assert dedupe.marks_held(client, seen) == 2500 + 2500  # the bucket before it is only recorded
+        before = Keys.for_namespace(f"{namespace}.before")
+        assert len(list(client.scan_iter(match=f"{before.seen}:*", count=1000))) == 2500
+        assert client.exists(before.stream, Keys.for_namespace(f"{namespace}.after").stream) == 0
+    finally:
+        client.close()
+        delete_namespace(bench.stores.redis_url, namespace)
