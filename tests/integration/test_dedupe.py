@@ -75,8 +75,8 @@ def test_a_duplicate_within_one_request_is_answered_duplicate(rclient, keys):
 
 
 def shard_keys(rclient, keys) -> list[bytes]:
-    """The namespace's shard hashes (every key under Keys.seen but the index itself)."""
-    return list(rclient.scan_iter(match=f"{keys.seen}:*", count=1000))
+    """The namespace's shard hashes (every key under Keys.seen but the index itself and the bitmaps)."""
+    return [key for key in rclient.scan_iter(match=f"{keys.seen}:*", count=1000) if not key.endswith(b":b")]
 
 
 def test_every_shard_expires_at_its_bucket_end_plus_the_window_set_once_when_it_is_created(rclient, keys):
@@ -152,3 +152,121 @@ def test_200000_marks_cost_at_most_the_stated_bytes_each():
         grown = client.info("memory")["used_memory"] - before
         assert dedupe.marks_held(client, keys.seen) == ids + 500
     assert grown / ids <= c.DEDUPE_BYTES_PER_MARK
+
+
+# Buckets one window wide (DEDUPE_BUCKETS_PER_WINDOW = 1): three moments 12,345 ms into consecutive
+# buckets. A lookup at the third reads the second (the first is past the window by then).
+B0 = 1_900_000_000_000 // WINDOW_MS
+AT = [(B0 + k) * WINDOW_MS + 12_345 for k in range(3)]
+
+
+def new_ids(n: int, seed: int) -> list[uuid.UUID]:
+    rng = random.Random(seed)
+    return [uuid.UUID(int=rng.getrandbits(128)) for _ in range(n)]
+
+
+def bit_of(i: uuid.UUID, bits: int) -> int:
+    """The bitmap bit a mark sets: the xor of the id's four words (the shard's hash too), mod bits."""
+    a, b, c_, d = struct.unpack(">iiii", i.bytes)
+    return (a ^ b ^ c_ ^ d) & (bits - 1)
+
+
+def steady_bucket(rclient, keys, before: int, marks: list[uuid.UUID]) -> int:
+    """AT[0]'s bucket gets `before` marks, AT[1]'s the marks (its bitmap sized from `before`): its bits."""
+    assert append(rclient, keys, new_ids(before, 99), AT[0]) == [False] * before
+    assert append(rclient, keys, marks, AT[1]) == [False] * len(marks)
+    rclient.delete(keys.stream)
+    index = rclient.hgetall(keys.seen)
+    bucket = str(B0 + 1).encode()
+    assert index[bucket + b":k"] == index[bucket + b":t"] == str(len(marks)).encode()  # every mark set its bit
+    return int(index[bucket + b":m"])
+
+
+def bitmap_key(keys, k: int) -> str:
+    return f"{keys.seen}:{B0 + k}:b"
+
+
+def test_the_bitmap_holds_the_bit_of_every_mark_and_a_resend_from_the_previous_bucket_is_found(rclient, keys):
+    marked = new_ids(2000, 30)
+    bits = steady_bucket(rclient, keys, 2000, marked)
+    assert bits == 4096  # 2 bits a mark of the bucket before: 4,000, up to a power of two
+    ones = {bit_of(i, bits) for i in marked}
+    assert rclient.bitcount(bitmap_key(keys, 1)) == len(ones)
+    assert all(rclient.getbit(bitmap_key(keys, 1), b) == 1 for b in ones)
+    fresh = new_ids(2000, 31)
+    answers = append(rclient, keys, marked + fresh, AT[2] - 1)  # within the window of every mark in bucket 1
+    assert answers == [True] * 2000 + [False] * 2000
+    assert rclient.pttl(bitmap_key(keys, 1)) > 0  # it expires with its bucket's shards
+
+
+def test_a_new_id_whose_bit_collides_with_a_marked_ones_is_accepted(rclient, keys):
+    marked = new_ids(2000, 32)
+    bits = steady_bucket(rclient, keys, 2000, marked)
+    # The id with its first two words swapped: the same xor, so the same bit (and shard), never marked.
+    twins = [uuid.UUID(bytes=i.bytes[4:8] + i.bytes[0:4] + i.bytes[8:]) for i in marked[:500]]
+    assert all(rclient.getbit(bitmap_key(keys, 1), bit_of(t, bits)) == 1 for t in twins)
+    assert append(rclient, keys, twins, AT[2] - 1) == [False] * 500
+    assert append(rclient, keys, twins + marked[:500], AT[2]) == [True] * 1000
+
+
+def test_a_bucket_that_outgrew_its_bitmap_answers_exactly(rclient, keys):
+    marked = new_ids(20_000, 33)
+    bits = steady_bucket(rclient, keys, 100, marked)  # sized for 100 marks (the least, 1,024 bits) for 20,000
+    assert bits == c.DEDUPE_BITMAP_MIN_BITS and rclient.bitcount(bitmap_key(keys, 1)) == bits  # every bit 1
+    fresh = new_ids(20_000, 34)
+    mixed = marked + fresh
+    random.Random(35).shuffle(mixed)
+    answers = dict(zip(mixed, append(rclient, keys, mixed, AT[2] - 1), strict=True))
+    assert [i for i in fresh if answers[i]] == [] and all(answers[i] for i in marked)
+
+
+def test_a_bucket_after_one_with_no_marks_has_no_bitmap_and_is_read_exactly(rclient, keys):
+    marked = new_ids(3000, 36)
+    assert append(rclient, keys, marked, AT[1]) == [False] * 3000
+    assert rclient.hget(keys.seen, f"{B0 + 1}:m") is None and rclient.exists(bitmap_key(keys, 1)) == 0
+    assert append(rclient, keys, marked[:1000] + new_ids(1000, 37), AT[2]) == [True] * 1000 + [False] * 1000
+
+
+def test_rolling_deploy_a_bucket_without_a_bitmap_is_read_by_its_shards(rclient, keys):
+    # What the script before bitmaps leaves: the same shards and index, without ':m', ':k' or the bitmap.
+    marked = new_ids(2000, 38)
+    steady_bucket(rclient, keys, 2000, marked)
+    rclient.hdel(keys.seen, f"{B0 + 1}:m", f"{B0 + 1}:k")
+    rclient.delete(bitmap_key(keys, 1))
+    assert append(rclient, keys, marked + new_ids(2000, 39), AT[2] - 1) == [True] * 2000 + [False] * 2000
+
+
+def test_rolling_deploy_marks_made_without_their_bit_in_a_bucket_with_a_bitmap_are_found(rclient, keys):
+    marked = new_ids(2000, 40)
+    bits = steady_bucket(rclient, keys, 2000, marked)
+    # 2,000 more marked as the script before bitmaps marks them: into the bucket's shards (one
+    # generation of 1,024 here), counted in ':n' and ':t', no bit set, ':k' untouched.
+    unbitted = [i for i in new_ids(20_000, 41) if rclient.getbit(bitmap_key(keys, 1), bit_of(i, bits)) == 0][:2000]
+    for i in unbitted:
+        rclient.hset(f"{keys.seen}:{B0 + 1}:0:{bit_of(i, 1024)}", i.bytes, 1)
+    rclient.hincrby(keys.seen, f"{B0 + 1}:t", 2000)
+    rclient.hincrby(keys.seen, f"{B0 + 1}:n", 2000)
+    assert append(rclient, keys, unbitted + marked[:500], AT[2] - 1) == [True] * 2500
+
+
+def test_200000_marks_at_steady_state_cost_at_most_the_stated_bytes_each_with_their_bitmap():
+    ids, keys = 200_000, Keys.for_namespace("memory")
+    measured = new_ids(ids, 42)
+    with private_redis() as client:
+        per_shard = dedupe.marks_per_shard(facts.server_facts(client).hash_listpack_entries)
+
+        def mark(marks: list[uuid.UUID], moment: int) -> None:
+            for start in range(0, len(marks), 500):
+                items = [(i.bytes, PAYLOAD) for i in marks[start : start + 500]]
+                streams.append_events(client, keys, items, WINDOW_SECONDS, 10**9, marks_per_shard=per_shard, clock_ms=moment)
+                client.delete(keys.stream)
+
+        mark(new_ids(ids, 43), AT[0])  # the bucket before, as many marks: the measured one's shards and bitmap are sized from it
+        before = client.info("memory")["used_memory"]
+        mark(measured, AT[1])
+        grown = client.info("memory")["used_memory"] - before
+        assert client.hget(keys.seen, f"{B0 + 1}:m") == b"524288"  # 2**19 bits for 400,000: 2.6 a mark
+        # A string as long as its highest bit set needs (2**19 / 8 bytes at most).
+        assert client.strlen(bitmap_key(keys, 1)) == max(bit_of(i, 2**19) for i in measured) // 8 + 1
+        assert dedupe.marks_held(client, keys.seen) == 2 * ids
+    assert grown / ids <= c.DEDUPE_BYTES_PER_MARK, grown / ids

@@ -6,10 +6,12 @@ spread over shard hashes by a hash of the id, so that each shard stays under the
 hash-max-listpack-entries and keeps Redis's compact listpack encoding (about 23 bytes a mark
 against 149 for a key of its own, measured in the README's memory model). A bucket's shards
 expire together once no lookup can reach them any more: each gets that moment as its expiry
-when it is created. The index hash (Keys.seen) records, per live bucket, the shard counts of
-its generations and how many marks it holds.
+when it is created, and so does the bucket's bitmap, a pre-check that lets most lookups of a
+new id skip the bucket's shards. The index hash (Keys.seen) records, per live bucket, the shard
+counts of its generations, how many marks it holds and its bitmap's size.
 
-Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window,
+Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window
+(skipping one only when its bitmap's bit for the id is 0, which no mark of the id leaves),
 so a resend within the window is always found; a mark is only ever found for an id that was
 marked, so a new event is never called a duplicate. A mark is forgotten between window and
 window + bucket width after it was made; PostgreSQL's unique event id guards after that.
@@ -24,24 +26,35 @@ from engine.core import constants as c
 # Lua, run inside the append script (buffer/streams._APPEND_SCRIPT) after the rate limits and the
 # backlog check. Expects `now` (ms) and ARGV 1 (window ms), 2 (the index hash, Keys.seen),
 # 8 (bucket width ms), 9 (marks per shard). Defines seen_before(id) -> found, hash (HEXISTS
-# in every live generation but the one marks go to, listed once a call in `reads`), mark(id,
-# hash) -> the shard it was marked in, or nil when it already was (HSET, whose reply says
-# whether the field is new: the check and the insert in one scan of the shard, where HSETNX
-# scans twice), unmark(shard, id) to take a mark back, and save_marks() to call once at the end.
+# in every live generation but the one marks go to, listed once a call in `reads`, a bucket's
+# generations skipped when its bitmap's bit for the id is 0), mark(id, hash) -> the shard it
+# was marked in, or nil when it already was (HSET, whose reply says whether the field is new:
+# the check and the insert in one scan of the shard, where HSETNX scans twice), unmark(shard,
+# id) to take a mark back, and save_marks() to call once at the end.
 #
 # Cost per new mark, measured (README, "Scale-out and the dedupe append: their figures"): a
 # shard is given its expiry once, by the HSET that created it (HLEN = 1 then; the moment,
 # end of its bucket + window, is the same for every mark of the bucket), not by a PEXPIRE per
-# mark; shard names are formatted with %d (Lua's own number-to-string runs the slower %.14g);
-# both keep the key names and the index as they were.
+# mark; shard names are formatted with %d (Lua's own number-to-string runs the slower %.14g).
+# At steady state a new id's lookup would scan a full listpack shard of the previous bucket to
+# its end; the bucket's bitmap (a string of M bits, M a power of two, sized when the bucket is
+# created: DEDUPE_BITMAP_BITS_PER_MARK for each mark the bucket before held) answers most of
+# them with one GETBIT: each mark sets bit (hash mod M), so a 0 bit means the id was never
+# marked there. A 1 bit (the id's own, or another id's) falls through to the HEXISTS, so the
+# bitmap never makes a new id a duplicate; a bucket that outgrows its bitmap only reads its
+# shards more often.
 #
 # Keys: the index hash Keys.seen; shard hashes named Keys.seen .. ':' .. bucket .. ':' ..
-# generation .. ':' .. shard, all under the namespace's hash tag. Index fields: '<bucket>'
-# = shard counts of its generations ('256 1024'), '<bucket>:n' = marks in its last
-# generation, '<bucket>:t' = marks in the bucket. A bucket's first generation gets enough
-# shards for as many marks as the bucket before it held; when a generation fills its shards
-# to `marks per shard`, a new one with four times the shards takes over (a burst, or the
-# first bucket after a quiet spell), so no shard outgrows its compact encoding.
+# generation .. ':' .. shard, and the bitmap Keys.seen .. ':' .. bucket .. ':b', all under the
+# namespace's hash tag. Index fields: '<bucket>' = shard counts of its generations ('256 1024'),
+# '<bucket>:n' = marks in its last generation, '<bucket>:t' = marks in the bucket, '<bucket>:m'
+# = its bitmap's bits (none: no bitmap, every lookup reads the shards), '<bucket>:k' = marks
+# that set their bit. The bitmap is trusted only while k = t: a script without bitmaps (a
+# rolling deploy; such a script reads and writes every other field as this one does) adds
+# to t alone. A bucket's first generation gets enough shards for as many marks as the bucket
+# before it held; when a generation fills its shards to `marks per shard`, a new one with four
+# times the shards takes over (a burst, or the first bucket after a quiet spell), so no shard
+# outgrows its compact encoding.
 LUA = f"""
 local window, width, per_shard = tonumber(ARGV[1]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local seen = ARGV[2]
@@ -60,25 +73,37 @@ local function prefixes(bucket, text)
   return gens
 end
 local function load_index()
-  local fields = {{current .. ':n', current .. ':t', (current - 1) .. ':t'}}
-  for b = current, oldest, -1 do fields[#fields + 1] = tostring(b) end
+  local fields = {{current .. ':n'}}
+  for b = current, oldest, -1 do
+    local i = #fields
+    fields[i + 1], fields[i + 2], fields[i + 3], fields[i + 4] = tostring(b), b .. ':t', b .. ':m', b .. ':k'
+  end
   local got = redis.call('HMGET', seen, unpack(fields))
   live, reads = {{}}, {{}}
-  for i = 4, #fields do
+  for i = 2, #fields, 4 do
     local gens = prefixes(fields[i], got[i])
     live[#live + 1] = gens
+    local bits = tonumber(got[i + 2]) or 0
+    if got[i + 3] ~= got[i + 1] then bits = 0 end
+    local read = {{bits = bits, key = seen .. ':' .. fields[i] .. ':b', gens = {{}}}}
     local last = #gens
-    if i == 4 then last = last - 1 end
-    for g = last, 1, -1 do reads[#reads + 1] = gens[g] end
+    if i == 2 then last = last - 1 end
+    for g = last, 1, -1 do read.gens[#read.gens + 1] = gens[g] end
+    reads[#reads + 1] = read
   end
-  fresh = {{n = tonumber(got[1]) or 0, t = tonumber(got[2]) or 0, before = tonumber(got[3]) or 0, created = false, grown = false}}
+  fresh = {{n = tonumber(got[1]) or 0, t = tonumber(got[3]) or 0, before = tonumber(got[7]) or 0, created = false, grown = false}}
 end
 local function seen_before(id)
   if live == nil then load_index() end
   local a, b, c, d = struct.unpack('>i4i4i4i4', id)
   local h = bit.bxor(a, b, c, d)
-  for _, gen in ipairs(reads) do
-    if redis.call('HEXISTS', gen[2] .. format('%d', band(h, gen[1] - 1)), id) == 1 then return true, h end
+  for _, read in ipairs(reads) do
+    local gens = read.gens
+    if #gens > 0 and (read.bits == 0 or redis.call('GETBIT', read.key, band(h, read.bits - 1)) == 1) then
+      for _, gen in ipairs(gens) do
+        if redis.call('HEXISTS', gen[2] .. format('%d', band(h, gen[1] - 1)), id) == 1 then return true, h end
+      end
+    end
   end
   return false, h
 end
@@ -87,13 +112,20 @@ local function shards_for(marks)
   while k < {c.DEDUPE_MAX_SHARDS} and k * per_shard < marks do k = k * 2 end
   return k
 end
+local function bits_for(marks)
+  if marks <= 0 then return 0 end
+  local m = {c.DEDUPE_BITMAP_MIN_BITS}
+  while m < {c.DEDUPE_BITMAP_MAX_BITS} and m < marks * {c.DEDUPE_BITMAP_BITS_PER_MARK} do m = m * 2 end
+  return m
+end
 local function mark(id, h)
-  local gens = live[1]
+  local gens, cur = live[1], reads[1]
   if #gens == 0 then
     gens[1] = {{shards_for(fresh.before), seen .. ':' .. current .. ':0:'}}
     fresh.created, fresh.grown, fresh.n = true, true, 0
+    cur.bits, fresh.bitmap_new = bits_for(fresh.before), true
   elseif fresh.n >= gens[#gens][1] * per_shard and gens[#gens][1] < {c.DEDUPE_MAX_SHARDS} then
-    table.insert(reads, 1, gens[#gens])
+    table.insert(cur.gens, 1, gens[#gens])
     gens[#gens + 1] = {{math.min(gens[#gens][1] * 4, {c.DEDUPE_MAX_SHARDS}), seen .. ':' .. current .. ':' .. #gens .. ':'}}
     fresh.grown, fresh.n = true, 0
   end
@@ -101,6 +133,13 @@ local function mark(id, h)
   local shard = gen[2] .. format('%d', band(h, gen[1] - 1))
   if redis.call('HSET', shard, id, 1) == 0 then return nil end
   if redis.call('HLEN', shard) == 1 then redis.call('PEXPIRE', shard, expire_ms) end
+  if cur.bits > 0 then
+    redis.call('SETBIT', cur.key, band(h, cur.bits - 1), 1)
+    if fresh.bitmap_new then
+      redis.call('PEXPIRE', cur.key, expire_ms)
+      fresh.bitmap_new = false
+    end
+  end
   fresh.n, fresh.t = fresh.n + 1, fresh.t + 1
   fresh.marked = true
   return shard
@@ -112,6 +151,11 @@ end
 local function save_marks()
   if fresh == nil or not fresh.marked then return end
   local index = {{current .. ':n', fresh.n, current .. ':t', fresh.t}}
+  local bits = reads[1].bits
+  if bits > 0 then
+    index[#index + 1], index[#index + 2] = current .. ':k', fresh.t
+    if fresh.created then index[#index + 1], index[#index + 2] = current .. ':m', bits end
+  end
   if fresh.grown then
     local counts = {{}}
     for _, gen in ipairs(live[1]) do counts[#counts + 1] = gen[1] end

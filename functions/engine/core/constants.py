@@ -81,6 +81,12 @@ DEDUPE_BUCKETS_PER_WINDOW = 1
 DEDUPE_MIN_SHARDS = 1024
 DEDUPE_MAX_SHARDS = 1_048_576
 DEDUPE_SHARD_FILL = 0.5
+# Each bucket's pre-check bitmap: a power of two of bits, at least BITS_PER_MARK for every mark
+# the bucket before it held, within MIN..MAX (2**28 bits: 32 MB, 4 bits for 67 M marks); a
+# bucket after one with no marks gets none (every lookup in it reads its shards).
+DEDUPE_BITMAP_BITS_PER_MARK = 2
+DEDUPE_BITMAP_MIN_BITS = 1024
+DEDUPE_BITMAP_MAX_BITS = 2**28
 ASSUMED_HASH_LISTPACK_ENTRIES = 128
 # Redis bytes per remembered id, measured (tests/integration/test_dedupe_memory.py asserts
 # it; make bench re-measures it): the constant of the README's memory model.
