@@ -199,6 +199,21 @@ def test_the_bitmap_holds_the_bit_of_every_mark_and_a_resend_from_the_previous_b
     assert rclient.pttl(bitmap_key(keys, 1)) > 0  # it expires with its bucket's shards
 
 
+def test_calls_of_more_ids_than_one_bitfield_call_takes_set_and_read_every_bit(rclient, keys):
+    assert append(rclient, keys, new_ids(2000, 50), AT[0]) == [False] * 2000
+    marked, fresh = new_ids(2 * dedupe.BITFIELD_OPS + 500, 51), new_ids(2 * dedupe.BITFIELD_OPS + 500, 52)
+    replies = streams.append_events(
+        rclient, keys, [(i.bytes, PAYLOAD) for i in marked], WINDOW_SECONDS, 10**9, marks_per_shard=256, clock_ms=AT[1]
+    )
+    assert all(r is not None for r in replies)
+    assert rclient.bitcount(bitmap_key(keys, 1)) == len({bit_of(i, 4096) for i in marked})
+    mixed = fresh + marked  # one call: the bits of all of them read before any is looked up
+    replies = streams.append_events(
+        rclient, keys, [(i.bytes, PAYLOAD) for i in mixed], WINDOW_SECONDS, 10**9, marks_per_shard=256, clock_ms=AT[2] - 1
+    )
+    assert [r is None for r in replies] == [False] * len(fresh) + [True] * len(marked)
+
+
 def test_a_new_id_whose_bit_collides_with_a_marked_ones_is_accepted(rclient, keys):
     marked = new_ids(2000, 32)
     bits = steady_bucket(rclient, keys, 2000, marked)
@@ -250,6 +265,9 @@ def test_rolling_deploy_marks_made_without_their_bit_in_a_bucket_with_a_bitmap_a
 
 
 def test_200000_marks_at_steady_state_cost_at_most_the_stated_bytes_each_with_their_bitmap():
+    # Steady state: the bucket before holds as many marks (the measured one's shards and bitmap are
+    # sized from it) and the one before that has expired (its keys deleted here, as their expiry
+    # would), so the keyspace keeps its size as the measured bucket fills.
     ids, keys = 200_000, Keys.for_namespace("memory")
     measured = new_ids(ids, 42)
     with private_redis() as client:
@@ -261,12 +279,14 @@ def test_200000_marks_at_steady_state_cost_at_most_the_stated_bytes_each_with_th
                 streams.append_events(client, keys, items, WINDOW_SECONDS, 10**9, marks_per_shard=per_shard, clock_ms=moment)
                 client.delete(keys.stream)
 
-        mark(new_ids(ids, 43), AT[0])  # the bucket before, as many marks: the measured one's shards and bitmap are sized from it
+        mark(new_ids(ids, 43), AT[0])
+        mark(new_ids(ids, 44), AT[1])
+        client.delete(*client.scan_iter(match=f"{keys.seen}:{B0}:*", count=1000))
         before = client.info("memory")["used_memory"]
-        mark(measured, AT[1])
+        mark(measured, AT[2])
         grown = client.info("memory")["used_memory"] - before
-        assert client.hget(keys.seen, f"{B0 + 1}:m") == b"524288"  # 2**19 bits for 400,000: 2.6 a mark
+        assert client.hget(keys.seen, f"{B0 + 2}:m") == b"524288"  # 2**19 bits for 400,000: 2.6 a mark
         # A string as long as its highest bit set needs (2**19 / 8 bytes at most).
-        assert client.strlen(bitmap_key(keys, 1)) == max(bit_of(i, 2**19) for i in measured) // 8 + 1
+        assert client.strlen(bitmap_key(keys, 2)) == max(bit_of(i, 2**19) for i in measured) // 8 + 1
         assert dedupe.marks_held(client, keys.seen) == 2 * ids
     assert grown / ids <= c.DEDUPE_BYTES_PER_MARK, grown / ids
