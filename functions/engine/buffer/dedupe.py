@@ -25,10 +25,9 @@ from engine.core import constants as c
 
 # Lua, run inside the append script (buffer/streams._APPEND_SCRIPT) after the rate limits and the
 # backlog check. Expects `now` (ms) and ARGV 1 (window ms), 2 (the index hash, Keys.seen),
-# 8 (bucket width ms), 9 (marks per shard) and the dedupe ids at ARGV 11, 13, … ('' for none).
-# Defines seen_before(id) -> found, hash (HEXISTS in every live generation but the one marks go
-# to, listed once a call in `reads`, an older bucket's generations skipped when its bitmap's bit
-# for the id is 0), mark(id, hash) -> the shard it
+# 8 (bucket width ms), 9 (marks per shard). Defines seen_before(id) -> found, hash (HEXISTS
+# in every live generation but the one marks go to, listed once a call in `reads`, a bucket's
+# generations skipped when its bitmap's bit for the id is 0), mark(id, hash) -> the shard it
 # was marked in, or nil when it already was (HSET, whose reply says whether the field is new:
 # the check and the insert in one scan of the shard, where HSETNX scans twice), unmark(shard,
 # id) to take a mark back, and save_marks() to call once at the end.
@@ -40,13 +39,10 @@ from engine.core import constants as c
 # At steady state a new id's lookup would scan a full listpack shard of the previous bucket to
 # its end; the bucket's bitmap (a string of M bits, M a power of two, sized when the bucket is
 # created: DEDUPE_BITMAP_BITS_PER_MARK for each mark the bucket before held) answers most of
-# them: each mark sets bit (hash mod M), so a 0 bit means the id was never marked there. A 1 bit
-# (the id's own, or another id's) falls through to the HEXISTS, so the bitmap never makes a new
-# id a duplicate; a bucket that outgrows its bitmap only reads its shards more often. The bits
-# are read for all the call's ids at once, one BITFIELD GET an older bucket when the index is
-# loaded, and set at once by one BITFIELD SET in save_marks (a Redis call from Lua costs more
-# than the bit it reads): the current bucket's own older generations are therefore always read
-# (its bits of this call are not set yet), and a mark's bit is set before the script returns.
+# them with one GETBIT: each mark sets bit (hash mod M), so a 0 bit means the id was never
+# marked there. A 1 bit (the id's own, or another id's) falls through to the HEXISTS, so the
+# bitmap never makes a new id a duplicate; a bucket that outgrows its bitmap only reads its
+# shards more often.
 #
 # Keys: the index hash Keys.seen; shard hashes named Keys.seen .. ':' .. bucket .. ':' ..
 # generation .. ':' .. shard, and the bitmap Keys.seen .. ':' .. bucket .. ':b', all under the
@@ -59,8 +55,6 @@ from engine.core import constants as c
 # before it held; when a generation fills its shards to `marks per shard`, a new one with four
 # times the shards takes over (a burst, or the first bucket after a quiet spell), so no shard
 # outgrows its compact encoding.
-BITFIELD_OPS = 1000  # GETs or SETs a BITFIELD call: Lua's unpack takes at most about 8,000 values
-
 LUA = f"""
 local window, width, per_shard = tonumber(ARGV[1]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local seen = ARGV[2]
@@ -68,41 +62,7 @@ local current = math.floor(now / width)
 local oldest = math.floor((now - window) / width)
 local expire_ms = (current + 1) * width + window - now
 local format, band = string.format, bit.band
-local live, reads, fresh, hashes = nil, nil, nil, {{}}
-local function hash(id)
-  local h = hashes[id]
-  if h == nil then
-    local a, b, c, d = struct.unpack('>i4i4i4i4', id)
-    h = bit.bxor(a, b, c, d)
-    hashes[id] = h
-  end
-  return h
-end
--- BITFIELD GET (op 'GET') or SET to 1 (op 'SET') of the bits at offsets, in calls of BITFIELD_OPS;
--- each offset is replaced by the bit's value (before the SET).
-local function bitfield(key, op, offsets)
-  for s = 1, #offsets, {BITFIELD_OPS} do
-    local args = {{}}
-    for j = s, math.min(s + {BITFIELD_OPS} - 1, #offsets) do
-      local n = #args
-      args[n + 1], args[n + 2], args[n + 3] = op, 'u1', offsets[j]
-      if op == 'SET' then args[n + 4] = 1 end
-    end
-    local got = redis.call('BITFIELD', key, unpack(args))
-    for j = 1, #got do offsets[s + j - 1] = got[j] end
-  end
-end
-local function prefetch(read)
-  local ids, bits = {{}}, {{}}
-  for i = 11, #ARGV, 2 do
-    if ARGV[i] ~= '' then ids[#ids + 1], bits[#bits + 1] = ARGV[i], band(hash(ARGV[i]), read.bits - 1) end
-  end
-  bitfield(read.key, 'GET', bits)
-  read.ones = {{}}
-  for j = 1, #ids do
-    if bits[j] == 1 then read.ones[ids[j]] = true end
-  end
-end
+local live, reads, fresh = nil, nil, nil
 local function prefixes(bucket, text)
   local gens = {{}}
   if text then
@@ -130,17 +90,16 @@ local function load_index()
     if i == 2 then last = last - 1 end
     for g = last, 1, -1 do read.gens[#read.gens + 1] = gens[g] end
     reads[#reads + 1] = read
-    if i > 2 and bits > 0 and last > 0 then prefetch(read) end
   end
   fresh = {{n = tonumber(got[1]) or 0, t = tonumber(got[3]) or 0, before = tonumber(got[7]) or 0, created = false, grown = false}}
-  fresh.bits = {{}}
 end
 local function seen_before(id)
   if live == nil then load_index() end
-  local h = hash(id)
+  local a, b, c, d = struct.unpack('>i4i4i4i4', id)
+  local h = bit.bxor(a, b, c, d)
   for _, read in ipairs(reads) do
     local gens = read.gens
-    if #gens > 0 and (read.ones == nil or read.ones[id]) then
+    if #gens > 0 and (read.bits == 0 or redis.call('GETBIT', read.key, band(h, read.bits - 1)) == 1) then
       for _, gen in ipairs(gens) do
         if redis.call('HEXISTS', gen[2] .. format('%d', band(h, gen[1] - 1)), id) == 1 then return true, h end
       end
@@ -164,7 +123,7 @@ local function mark(id, h)
   if #gens == 0 then
     gens[1] = {{shards_for(fresh.before), seen .. ':' .. current .. ':0:'}}
     fresh.created, fresh.grown, fresh.n = true, true, 0
-    cur.bits = bits_for(fresh.before)
+    cur.bits, fresh.bitmap_new = bits_for(fresh.before), true
   elseif fresh.n >= gens[#gens][1] * per_shard and gens[#gens][1] < {c.DEDUPE_MAX_SHARDS} then
     table.insert(cur.gens, 1, gens[#gens])
     gens[#gens + 1] = {{math.min(gens[#gens][1] * 4, {c.DEDUPE_MAX_SHARDS}), seen .. ':' .. current .. ':' .. #gens .. ':'}}
@@ -174,7 +133,13 @@ local function mark(id, h)
   local shard = gen[2] .. format('%d', band(h, gen[1] - 1))
   if redis.call('HSET', shard, id, 1) == 0 then return nil end
   if redis.call('HLEN', shard) == 1 then redis.call('PEXPIRE', shard, expire_ms) end
-  if cur.bits > 0 then fresh.bits[#fresh.bits + 1] = band(h, cur.bits - 1) end
+  if cur.bits > 0 then
+    redis.call('SETBIT', cur.key, band(h, cur.bits - 1), 1)
+    if fresh.bitmap_new then
+      redis.call('PEXPIRE', cur.key, expire_ms)
+      fresh.bitmap_new = false
+    end
+  end
   fresh.n, fresh.t = fresh.n + 1, fresh.t + 1
   fresh.marked = true
   return shard
@@ -186,12 +151,10 @@ end
 local function save_marks()
   if fresh == nil or not fresh.marked then return end
   local index = {{current .. ':n', fresh.n, current .. ':t', fresh.t}}
-  local cur = reads[1]
-  if cur.bits > 0 then
-    bitfield(cur.key, 'SET', fresh.bits)
-    if fresh.created then redis.call('PEXPIRE', cur.key, expire_ms) end
+  local bits = reads[1].bits
+  if bits > 0 then
     index[#index + 1], index[#index + 2] = current .. ':k', fresh.t
-    if fresh.created then index[#index + 1], index[#index + 2] = current .. ':m', cur.bits end
+    if fresh.created then index[#index + 1], index[#index + 2] = current .. ':m', bits end
   end
   if fresh.grown then
     local counts = {{}}
