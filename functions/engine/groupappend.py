@@ -28,9 +28,12 @@ _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = weakref.Wea
 def async_client(settings: Settings, keys: Keys) -> redis.asyncio.Redis:
     """This loop's asyncio client of the server holding the shard `keys` (clients.node_client's server)."""
     node = clients.node_client(settings, keys)
+    held = _loops.setdefault(asyncio.get_running_loop(), {})
+    known = held.get(("node", id(node)))
+    if known is not None and known[0] is node:  # the same server as last time: no address to read
+        return known[1]
     where = node.get_connection_kwargs()
     name = ("client", where.get("host"), where.get("port"), where.get("path"), where.get("db"))
-    held = _loops.setdefault(asyncio.get_running_loop(), {})
     client = held.get(name)
     if client is None:
         timeouts = {"socket_timeout": settings.io_timeout_seconds, "socket_connect_timeout": min(settings.io_timeout_seconds, 5.0)}
@@ -40,6 +43,7 @@ def async_client(settings: Settings, keys: Keys) -> redis.asyncio.Redis:
         else:
             client = redis.asyncio.Redis.from_url(settings.redis_url, protocol=2, **timeouts)
         held[name] = client
+    held[("node", id(node))] = (node, client)
     return client
 
 
