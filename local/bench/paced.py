@@ -16,9 +16,8 @@ from array import array
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 
-from local.bench import stats
 from local.bench.load import Load, LoadResult
-from local.bench.loadgen import RECV_BYTES, Connection, response_end
+from local.bench.loadgen import RECV_BYTES, Connection, result_of
 
 # After the last request is due, how long its answers may take before the rest count as errors.
 GRACE_SECONDS = 10.0
@@ -50,12 +49,9 @@ def worker(host: str, port: int, requests: list[bytes], connections: int, second
             data = conn.sock.recv(RECV_BYTES)
             if not data:
                 raise ConnectionError("the server closed a connection of the paced load")
-            conn.buffer += data
-            done = response_end(conn.buffer)
-            if done is None:
+            status = conn.received(data)
+            if status is None:
                 continue
-            status, length = done
-            del conn.buffer[:length]
             answered += 1
             errors += status >= 400
             latencies.append((time.perf_counter() - due_at.pop(conn)) * 1000)
@@ -76,14 +72,4 @@ def run(load: Load, rate: float, processes: int | None = None) -> LoadResult:
             pool.submit(worker, load.host, load.port, requests, share, load.seconds, rate / processes, i * 1000) for i in range(processes)
         ]
         results = [f.result(timeout=load.seconds + GRACE_SECONDS + 60) for f in futures]
-    latencies = array("d")
-    for _, _, raw in results:
-        latencies.frombytes(raw)
-    summary = stats.summary(latencies)
-    return LoadResult(
-        generator="paced",
-        requests=sum(r[0] for r in results),
-        seconds=float(load.seconds),
-        errors=sum(r[1] for r in results),
-        latency_ms={k: summary[k] for k in ("p50", "p90", "p99", "max")},
-    )
+    return result_of("paced", results, float(load.seconds))
