@@ -56,7 +56,7 @@ format: $(DEV_STAMP) ## Format the code with ruff
 SERVE_HOST = $(or $(HOST),127.0.0.1)
 
 serve-ingest: $(STAMP) ## Serve the ingest function alone on 127.0.0.1:8081 (HOST=, PORT= to change)
-	@$(VENV)/bin/functions-framework --source functions/main.py --target ingest --host $(SERVE_HOST) --port $(or $(PORT),8081)
+	@$(VENV)/bin/functions-framework --source functions/main.py --target ingest --asgi --host $(SERVE_HOST) --port $(or $(PORT),8081)
 
 serve-metrics: $(STAMP) ## Serve the metrics function alone on 127.0.0.1:8082 (HOST=, PORT= to change)
 	@$(VENV)/bin/functions-framework --source functions/main.py --target metrics --host $(SERVE_HOST) --port $(or $(PORT),8082)

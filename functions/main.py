@@ -1,6 +1,6 @@
 """The four functions-framework targets. Each is a route table over the engine's pipelines.
 
-    functions-framework --source functions/main.py --target ingest        # POST /event, /events
+    functions-framework --source functions/main.py --target ingest --asgi # POST /event, /events
     functions-framework --source functions/main.py --target metrics       # GET /metrics, /export/events, DELETE /people/{user_id}
     functions-framework --source functions/main.py --target stream_drain  # POST /tasks/stream-drain
     functions-framework --source functions/main.py --target view_refresh  # POST /tasks/view-refresh
@@ -15,11 +15,15 @@ import sys
 from functools import partial
 
 import functions_framework
+import functions_framework.aio
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
-from engine import analytics, config, health, logs, openapi, opsmetrics, people, segment_api, tasks, web
+from engine import analytics, asgi, config, health, logs, openapi, opsmetrics, people, segment_api, tasks, web
 from engine import export as export_pipeline
 from engine import ingest as ingest_pipeline
 from engine import metrics as metrics_pipeline
+from engine.core.constants import MAX_BODY_BYTES
 from engine.core.errors import ConfigError
 
 logs.configure()
@@ -76,9 +80,16 @@ for _routes in (INGEST_ROUTES, METRICS_ROUTES, DRAIN_ROUTES, REFRESH_ROUTES):
     _routes[("GET", "/openapi.json")] = openapi.handler(_routes)
 
 
-@functions_framework.http
-def ingest(request):
-    return web.dispatch(request, INGEST_ROUTES, "ingest", cors=ingest_pipeline.cors_headers)
+@functions_framework.aio.http
+async def ingest(request: Request) -> Response:
+    """Async (served with --asgi): the requests waiting to append share one script call (engine/groupappend.py).
+    The other three functions stay sync: each request waits on PostgreSQL, in a thread of its own."""
+    try:
+        whole = await asgi.read_request(request, MAX_BODY_BYTES)
+    except ClientDisconnect:
+        return Response(status_code=400)  # the client left mid-body: nothing stored, and nobody reads this
+    answer = await web.dispatch_async(whole, INGEST_ROUTES, "ingest", cors=ingest_pipeline.cors_headers)
+    return asgi.asgi_response(answer)
 
 
 @functions_framework.http

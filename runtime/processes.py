@@ -26,9 +26,11 @@ class Function:
 
 # Ingest and metrics answer clients: two workers each keep both cores busy (one worker's
 # threads contend for the interpreter lock; with metrics at 1 x 8, 8 concurrent readers
-# queued behind it). The task functions run one invocation at a time.
+# queued behind it). Ingest is an async function (its requests share append calls: group
+# commit); its sync routes (/healthz, /internal/metrics) run in its event loop's threads.
+# The task functions run one invocation at a time.
 FUNCTIONS = (
-    Function("ingest", "ingest", 1, workers=2, threads=4),
+    Function("ingest", "ingest", 1, workers=2, threads=4, asgi=True),
     Function("metrics", "metrics", 2, workers=2, threads=4),
     Function("stream-drain", "stream_drain", 3, workers=1, threads=4),
     Function("view-refresh", "view_refresh", 4, workers=1, threads=4),

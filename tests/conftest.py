@@ -112,10 +112,18 @@ def clean_state(request):
 
 @pytest.fixture(scope="session")
 def apps(function_env):
-    """Each of the four targets loaded through functions-framework, as its own app."""
+    """Each of the four targets loaded through functions-framework, as its own app: ingest (an async
+    function) as its ASGI application, the others as their Flask one; each with a test client."""
     from functions_framework import create_app
+    from functions_framework.aio import create_asgi_app
 
-    return {target: create_app(target, MAIN).test_client() for target in ("ingest", "metrics", "stream_drain", "view_refresh")}
+    from engine import groupappend
+    from tests.asgi_client import AsgiClient
+
+    loaded = {target: create_app(target, MAIN).test_client() for target in ("metrics", "stream_drain", "view_refresh")}
+    ingest = AsgiClient(create_asgi_app("ingest", MAIN))
+    yield {"ingest": ingest, **loaded}
+    ingest.close(groupappend.release)
 
 
 def with_settings(settings: config.Settings, **changes) -> config.Settings:

@@ -6,9 +6,11 @@ policy, backpressure, rate limits and dedupe, counted and logged the same way.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ import redis
 
 from engine import clients
 from engine.buffer import bookkeeping, dedupe, ratelimit, streams
-from engine.buffer.keys import shard_index
+from engine.buffer.keys import Keys, shard_index
 from engine.config import Settings
 from engine.core import apikeys, auth, bots, clientip, durability
 from engine.core import constants as c
@@ -56,17 +58,31 @@ class Outcome:
 
 
 def counted(render: Callable[[AppError], flask.Response] | None = None):
-    """Count every refusal of a handler by its error code in the ops counters; then answer it
-    with render(exc), or let it propagate to the edge, which answers it in the JSON error shape."""
+    """Count every refusal of a handler (sync or async) by its error code in the ops counters; then
+    answer it with render(exc), or let it propagate to the edge, which answers it in the JSON error shape.
+    An async handler counts in a thread: the event loop never waits on that call."""
 
     def decorate(handler):
+        if inspect.iscoroutinefunction(handler):
+
+            @functools.wraps(handler)
+            async def waited(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+                try:
+                    return await handler(settings, request, rid)
+                except AppError as exc:
+                    await asyncio.to_thread(count_refusal, settings, exc)
+                    if render is None:
+                        raise
+                    return render(exc)
+
+            return waited
+
         @functools.wraps(handler)
         def wrapped(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
             try:
                 return handler(settings, request, rid)
             except AppError as exc:
-                with contextlib.suppress(redis.RedisError):
-                    bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **{f"rejected:{exc.code}": exc.events})
+                count_refusal(settings, exc)
                 if render is None:
                     raise
                 return render(exc)
@@ -74,6 +90,11 @@ def counted(render: Callable[[AppError], flask.Response] | None = None):
         return wrapped
 
     return decorate
+
+
+def count_refusal(settings: Settings, exc: AppError) -> None:
+    with contextlib.suppress(redis.RedisError):
+        bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **{f"rejected:{exc.code}": exc.events})
 
 
 def admit(settings: Settings) -> int | None:
@@ -141,9 +162,22 @@ def append_items(
     dropped: str | None = None,
 ) -> Outcome:
     """Append entries under the rate limits, backpressure and durability policy; count and log them.
-    With a drop reason (drop_reason), append none of them."""
+    With a drop reason (drop_reason), append none of them. (groupappend.append_items: the same, async.)"""
     if dropped is not None:
         return drop_items(items, total, rejected, dropped, settings, project_id, rid)
+    ids = answer_ids(items, total, buckets)
+    with refusals(settings, buckets, len(items)):
+        fsync_timeout = admit(settings)
+        entry_ids: list[bytes | None] = [None] * len(items)
+        for positions, shard_keys, call, group in shard_calls(settings, items, project_id, fsync_timeout, buckets):
+            replies = streams.settled(streams.append_groups(clients.node_client(settings, shard_keys), call, [group])[0])
+            place(entry_ids, positions, replies)
+    count_rejected(settings, rejected)
+    return appended(items, ids, entry_ids, rejected, project_id, rid)
+
+
+def answer_ids(items: list[Item], total: int, buckets: ratelimit.Buckets | None) -> list[str | None]:
+    """The answer's event id per input index; refuses (413) a request no bucket could ever let through."""
     ids: list[str | None] = [None] * total
     for item in items:
         ids[item.index] = item.event_id
@@ -154,9 +188,14 @@ def append_items(
             {"limit_events": int(largest)},
             events=len(items),
         )
+    return ids
+
+
+@contextlib.contextmanager
+def refusals(settings: Settings, buckets: ratelimit.Buckets | None, events: int):
+    """Turn the append's refusals into the API's errors (429, 503); a node failure re-reads the topology."""
     try:
-        fsync_timeout = admit(settings)
-        entry_ids = append_routed(settings, items, project_id, fsync_timeout, buckets)
+        yield
     except NODE_FAILURES:
         clients.forget_topology(settings)  # a node failed or slots moved: the next request re-reads the map
         raise
@@ -167,23 +206,32 @@ def append_items(
             f"rate limit of {rate} events/s for {whose} reached; retry after {exc.retry_after_ms} ms",
             {"limit": exc.which, "events_per_second": rate, "retry_after_ms": exc.retry_after_ms},
             headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_ms / 1000)))},
-            events=len(items),
+            events=events,
         ) from None
     except streams.Backpressure:
         raise Backpressured(
             f"the pipeline is behind: more than {settings.max_backlog} events wait to be drained; nothing was stored, retry later",
             {"max_backlog": settings.max_backlog},
             headers=RETRY_LATER,
-            events=len(items),
+            events=events,
         ) from None
     except streams.NotFsynced as exc:
         raise ServiceUnavailable(
-            f"{exc}; the events may be stored: resend them with the same event_id", headers=RETRY_LATER, events=len(items)
+            f"{exc}; the events may be stored: resend them with the same event_id", headers=RETRY_LATER, events=events
         ) from None
+
+
+def count_rejected(settings: Settings, rejected: list[dict]) -> None:
     if rejected:
         bookkeeping.count(clients.redis_client(settings), clients.stream_keys(settings), **{"rejected:invalid_event": len(rejected)})
+
+
+def appended(
+    items: list[Item], ids: list[str | None], entry_ids: list[bytes | None], rejected: list[dict], project_id: int, rid: str
+) -> Outcome:
+    """Log an append and make its outcome."""
     duplicates = sum(1 for entry_id in entry_ids if entry_id is None)
-    appended = [e.decode() for e in entry_ids if e is not None]
+    stream_ids = [e.decode() for e in entry_ids if e is not None]
     log.info(
         "events appended",
         extra={
@@ -193,16 +241,16 @@ def append_items(
             "duplicates": duplicates,
             "rejected": len(rejected),
             "event_ids": [i for i in ids if i][:20],
-            "stream_ids": [appended[0], appended[-1]] if appended else [],
+            "stream_ids": [stream_ids[0], stream_ids[-1]] if stream_ids else [],
         },
     )
     return Outcome(ids, len(items) - duplicates, duplicates, rejected)
 
 
-def append_routed(
+def shard_calls(
     settings: Settings, items: list[Item], project_id: int, fsync_timeout: int | None, buckets: ratelimit.Buckets | None
-) -> list[bytes | None]:
-    """Append each item to its person's stream shard, one script call per shard; entry ids in item order.
+) -> list[tuple[list[int], Keys, streams.Call, streams.Group]]:
+    """Per stream shard the items go to (by person): their positions, the shard, the call's terms, the group.
 
     With one shard this is the one call it always was. A batch that spans shards is appended
     shard by shard: should a later shard refuse, the earlier shards' events stay appended and
@@ -212,21 +260,23 @@ def append_routed(
     by_shard: dict[int, list[int]] = {}
     for position, item in enumerate(items):
         by_shard.setdefault(shard_index(project_id, item.person, len(shards)), []).append(position)
-    entry_ids: list[bytes | None] = [None] * len(items)
+    calls = []
     for shard, positions in by_shard.items():
         shard_keys = shards[shard]
         facts = clients.redis_facts(settings, shard_keys)
-        replies = streams.append_events(
-            clients.node_client(settings, shard_keys),
+        call = streams.Call(
             shard_keys,
-            [(items[p].dedupe_id, items[p].payload) for p in positions],
             settings.dedupe_window_seconds,
             settings.max_backlog,
             fsync_timeout,
-            ratelimit.for_shard(buckets, shard_keys, len(shards)) if buckets is not None else None,
             dedupe.marks_per_shard(facts.hash_listpack_entries),
             replica_timeout_ms=c.REPLICA_WAIT_TIMEOUT_MS if facts.replicas > 0 else None,
         )
-        for p, entry_id in zip(positions, replies, strict=True):
-            entry_ids[p] = entry_id
-    return entry_ids
+        shard_buckets = ratelimit.for_shard(buckets, shard_keys, len(shards)) if buckets is not None else None
+        calls.append((positions, shard_keys, call, ([(items[p].dedupe_id, items[p].payload) for p in positions], shard_buckets)))
+    return calls
+
+
+def place(entry_ids: list[bytes | None], positions: list[int], replies: list[bytes | None]) -> None:
+    for p, entry_id in zip(positions, replies, strict=True):
+        entry_ids[p] = entry_id

@@ -6,7 +6,7 @@ import datetime as dt
 
 import flask
 
-from engine import append, keyring, web
+from engine import append, groupappend, keyring, web
 from engine.buffer import ratelimit
 from engine.config import Settings
 from engine.core import auth, bots
@@ -31,6 +31,21 @@ def cors_headers(request: flask.Request) -> dict[str, str]:
     return CORS_HEADERS
 
 
+def checked_items(checked: list[Checked], project_id: int, received_at: dt.datetime, rid: str) -> tuple[list[append.Item], list[dict]]:
+    """The stream entries of the valid events (each with its id: the client's, else a new one), and the rejections."""
+    items = []
+    for result in checked:
+        if result.event is None:
+            continue
+        client_id = result.event.get("event_id")
+        event_id = client_id or new_event_id()
+        payload = build_entry(
+            result.event, event_id=event_id, moment=result.event["moment"], received_at=received_at, project_id=project_id, request_id=rid
+        )
+        items.append(append.Item(result.index, str(event_id), client_id.bytes if client_id else b"", payload, str(result.event["user_id"])))
+    return items, [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
+
+
 def append_checked(
     settings: Settings,
     checked: list[Checked],
@@ -42,22 +57,26 @@ def append_checked(
 ) -> append.Outcome:
     """Append the valid events to the stream; duplicates of a recent event_id are not appended,
     nor is any event of a request with a drop reason (append.drop_reason)."""
-    items = []
-    for result in checked:
-        if result.event is None:
-            continue
-        client_id = result.event.get("event_id")
-        event_id = client_id or new_event_id()
-        payload = build_entry(
-            result.event, event_id=event_id, moment=result.event["moment"], received_at=received_at, project_id=project_id, request_id=rid
-        )
-        items.append(append.Item(result.index, str(event_id), client_id.bytes if client_id else b"", payload, str(result.event["user_id"])))
-    rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
+    items, rejected = checked_items(checked, project_id, received_at, rid)
     return append.append_items(settings, items, len(checked), rejected, project_id, rid, buckets, dropped)
 
 
+async def append_waiting(
+    settings: Settings,
+    checked: list[Checked],
+    project_id: int,
+    received_at: dt.datetime,
+    rid: str,
+    buckets: ratelimit.Buckets | None,
+    dropped: str | None,
+) -> append.Outcome:
+    """append_checked for the async function: the script call shared with the requests waiting with it."""
+    items, rejected = checked_items(checked, project_id, received_at, rid)
+    return await groupappend.append_items(settings, items, len(checked), rejected, project_id, rid, buckets, dropped)
+
+
 @append.counted()
-def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+async def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /event: one event; 202 with its id once it is in the stream."""
     project_id = auth.project_for_write_key(settings.write_key, request.headers, request.args, keyring.lookup_for(settings))
     document = parse_json(web.read_body(request))
@@ -68,13 +87,13 @@ def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Re
         raise PayloadTooLarge(checked.errors["_schema"][0], {"limit_bytes": c.MAX_EVENT_BYTES})
     if checked.errors is not None:
         raise ValidationFailed("the event is not valid", checked.errors)
-    outcome = append_checked(settings, [checked], project_id, received_at, rid, buckets, append.drop_reason(settings, request))
+    outcome = await append_waiting(settings, [checked], project_id, received_at, rid, buckets, append.drop_reason(settings, request))
     status = "dropped" if outcome.dropped else "duplicate" if outcome.duplicates else "accepted"
     return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status}, outcome.headers())
 
 
 @append.counted()
-def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+async def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /events: a batch; per-event results, 400 only when no event was usable."""
     project_id = auth.project_for_write_key(settings.write_key, request.headers, request.args, keyring.lookup_for(settings))
     events, batch_sent_at = split_batch(parse_json(web.read_body(request)))
@@ -84,7 +103,7 @@ def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.R
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     if len(rejected) == len(checked):
         raise ValidationFailed("no event in the batch is valid", {"rejected": rejected}, events=len(rejected))
-    outcome = append_checked(settings, checked, project_id, received_at, rid, buckets, append.drop_reason(settings, request))
+    outcome = await append_waiting(settings, checked, project_id, received_at, rid, buckets, append.drop_reason(settings, request))
     body = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,

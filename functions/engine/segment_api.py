@@ -14,7 +14,7 @@ import datetime as dt
 import flask
 import orjson
 
-from engine import append, keyring, web
+from engine import append, groupappend, keyring, web
 from engine.config import Settings
 from engine.core import auth, segment
 from engine.core import constants as c
@@ -62,7 +62,7 @@ def operation_entry(operation: dict, event_id, links, project_id: int, received_
     )
 
 
-def _accept(settings: Settings, request: flask.Request, rid: str, messages: list, kind: str | None, batch: dict, project_id: int):
+async def _accept(settings: Settings, request: flask.Request, rid: str, messages: list, kind: str | None, batch: dict, project_id: int):
     received_at = dt.datetime.now(dt.UTC)
     buckets = append.request_buckets(settings, request, received_at)
     mapped = [
@@ -94,7 +94,8 @@ def _accept(settings: Settings, request: flask.Request, rid: str, messages: list
         else:
             payload = operation_entry(m.operation, event_id, m.links, project_id, received_at, rid)
         items.append(append.Item(m.index, str(event_id), dedupe, payload, str((m.event or m.operation or {}).get("user_id") or "")))
-    outcome = append.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets, append.drop_reason(settings, request))
+    dropped = append.drop_reason(settings, request)
+    outcome = await groupappend.append_items(settings, items, len(mapped), rejected, project_id, rid, buckets, dropped)
     body = {
         "success": True,
         "accepted": outcome.accepted,
@@ -109,16 +110,16 @@ def single(kind: str):
     """POST /v1/<kind>: one message of that type (the type in the body, if any, is ignored)."""
 
     @append.counted(render=segment_error)
-    def handler(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+    async def handler(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
         document = parse_json(web.read_body(request))
         project_id = _project(settings, request, document)
-        return _accept(settings, request, rid, [document], kind, {}, project_id)
+        return await _accept(settings, request, rid, [document], kind, {}, project_id)
 
     return handler
 
 
 @append.counted(render=segment_error)
-def post_batch(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
+async def post_batch(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /v1/batch: {"batch": [messages with their type], "context"?, "integrations"?, "sentAt"?, "writeKey"?}."""
     document = parse_json(web.read_body(request))
     project_id = _project(settings, request, document)
@@ -140,7 +141,7 @@ def post_batch(settings: Settings, request: flask.Request, rid: str) -> flask.Re
             raise ValidationFailed("sentAt is not a valid time", {"sentAt": ["Not a valid datetime."]}) from None
     if batch["context"] is not None and not isinstance(batch["context"], dict):
         raise ValidationFailed("context must be an object", {"context": ["Not a valid mapping type."]})
-    return _accept(settings, request, rid, messages, None, batch, project_id)
+    return await _accept(settings, request, rid, messages, None, batch, project_id)
 
 
 def routes(bind) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
 import time
 import uuid
@@ -59,39 +61,83 @@ def dispatch(
     cors(request) gives the CORS headers this request may have ({} for none); a preflight
     (OPTIONS) on a known path is answered 204 with them, and the browser decides.
     """
-    rid = request_id(request)
-    started = time.perf_counter()
-    path = request.path.rstrip("/") or "/"
+    rid, started = request_id(request), time.perf_counter()
     try:
-        # An exact path wins over a parameter route that also matches.
-        matched = {m: p for m, p in routes if _parameters(p, request.path) is not None}
-        matched.update((m, p) for m, p in routes if p == path)
-        if request.method == "OPTIONS" and matched:
-            response = flask.Response(status=204)
-        else:
-            route = (request.method, matched.get(request.method, path))
-            handler = routes.get(route)
-            if handler is not None and route[1] != path:
-                request.view_args = _parameters(route[1], request.path)
-            if handler is None:
-                allowed = sorted(matched)
-                if allowed:
-                    raise MethodNotAllowed(
-                        f"{request.method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
-                    )
-                raise NotFound(f"no route {request.method} {path} on the {function} function")
-            response = handler(request, rid)
-    except AppError as exc:
-        response = error_response(exc)
+        handler = route(request, routes, function)
+        response = handler if isinstance(handler, flask.Response) else handler(request, rid)
     except Exception as exc:
-        mapped = unavailable(exc)
-        if mapped is None:
-            log.exception("unhandled error", extra={"function": function, "path": path, "request_id": rid})
-            mapped = AppError(f"internal error; quote request id {rid}")
-            mapped.status, mapped.code = 500, "internal"
+        response = failure(exc, request, function, rid)
+    return finish(response, request, function, rid, cors, started)
+
+
+async def dispatch_async(
+    request: flask.Request,
+    routes: dict[tuple[str, str], Handler],
+    function: str,
+    cors: Callable[[flask.Request], dict[str, str]] | None = None,
+) -> flask.Response:
+    """dispatch for an async function: a coroutine handler is awaited on the event loop, any other
+    handler (one that waits on its stores) runs in a thread, so the loop never waits on it."""
+    rid, started = request_id(request), time.perf_counter()
+    try:
+        handler = route(request, routes, function)
+        if isinstance(handler, flask.Response):
+            response = handler
+        elif inspect.iscoroutinefunction(handler):
+            response = await handler(request, rid)
         else:
-            log.warning("dependency unavailable", extra={"function": function, "path": path, "request_id": rid, "error": str(exc)[:300]})
-        response = error_response(mapped)
+            response = await asyncio.to_thread(handler, request, rid)
+    except Exception as exc:
+        response = failure(exc, request, function, rid)
+    return finish(response, request, function, rid, cors, started)
+
+
+def route(request: flask.Request, routes: dict[tuple[str, str], Handler], function: str) -> Handler | flask.Response:
+    """The request's handler (its path parameters set on it), or the 204 of a preflight; raises 404 and 405."""
+    path = request.path.rstrip("/") or "/"
+    # An exact path wins over a parameter route that also matches.
+    matched = {m: p for m, p in routes if _parameters(p, request.path) is not None}
+    matched.update((m, p) for m, p in routes if p == path)
+    if request.method == "OPTIONS" and matched:
+        return flask.Response(status=204)
+    chosen = (request.method, matched.get(request.method, path))
+    handler = routes.get(chosen)
+    if handler is not None and chosen[1] != path:
+        request.view_args = _parameters(chosen[1], request.path)
+    if handler is None:
+        allowed = sorted(matched)
+        if allowed:
+            raise MethodNotAllowed(
+                f"{request.method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+            )
+        raise NotFound(f"no route {request.method} {path} on the {function} function")
+    return handler
+
+
+def failure(exc: Exception, request: flask.Request, function: str, rid: str) -> flask.Response:
+    """The JSON error answer of anything a handler raised: its own, a store's 503, else a logged 500."""
+    if isinstance(exc, AppError):
+        return error_response(exc)
+    path = request.path.rstrip("/") or "/"
+    mapped = unavailable(exc)
+    if mapped is None:
+        log.error("unhandled error", exc_info=exc, extra={"function": function, "path": path, "request_id": rid})
+        mapped = AppError(f"internal error; quote request id {rid}")
+        mapped.status, mapped.code = 500, "internal"
+    else:
+        log.warning("dependency unavailable", extra={"function": function, "path": path, "request_id": rid, "error": str(exc)[:300]})
+    return error_response(mapped)
+
+
+def finish(
+    response: flask.Response,
+    request: flask.Request,
+    function: str,
+    rid: str,
+    cors: Callable[[flask.Request], dict[str, str]] | None,
+    started: float,
+) -> flask.Response:
+    """Add the request id and the CORS headers to an answer, and log it."""
     response.headers["X-Request-Id"] = rid
     for name, value in (cors(request) if cors else {}).items():
         response.headers[name] = value
@@ -99,7 +145,7 @@ def dispatch(
         "request",
         extra={
             "function": function,
-            "path": path,
+            "path": request.path.rstrip("/") or "/",
             "status": response.status_code,
             "request_id": rid,
             "ms": round((time.perf_counter() - started) * 1000, 2),

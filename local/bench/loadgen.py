@@ -51,6 +51,16 @@ class Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
+    def received(self, data: bytes) -> int | None:
+        """Keep what arrived; the status of the answer it completes (and drop that answer), or None."""
+        self.buffer += data
+        done = response_end(self.buffer)
+        if done is None:
+            return None
+        status, length = done
+        del self.buffer[:length]
+        return status
+
     def send(self, requests: list[bytes]) -> None:
         self.sent_at = time.perf_counter()
         self.sock.sendall(requests[self.next % len(requests)])
@@ -83,12 +93,9 @@ def worker(host: str, port: int, requests: list[bytes], connections: int, second
                 selector.register(conn.sock, selectors.EVENT_READ, conn)
                 conn.send(requests)
                 continue
-            conn.buffer += data
-            done = response_end(conn.buffer)
-            if done is None:
+            status = conn.received(data)
+            if status is None:
                 continue
-            status, length = done
-            del conn.buffer[:length]
             answered += 1
             if status >= 400:
                 errors += 1
@@ -111,15 +118,20 @@ def run(load: Load, processes: int | None = None) -> LoadResult:
         ]
         results = [f.result(timeout=load.seconds + 60) for f in futures]
         elapsed = time.perf_counter() - started
+    # Each worker measures exactly load.seconds; process start-up is not load time.
+    return result_of("builtin", results, min(elapsed, float(load.seconds)))
+
+
+def result_of(generator: str, results: list[tuple[int, int, bytes]], seconds: float) -> LoadResult:
+    """One LoadResult of the workers' (answered, errors, latencies) triples."""
     latencies = array("d")
     for _, _, raw in results:
         latencies.frombytes(raw)
     summary = stats.summary(latencies)
     return LoadResult(
-        generator="builtin",
+        generator=generator,
         requests=sum(r[0] for r in results),
-        # Each worker measures exactly load.seconds; process start-up is not load time.
-        seconds=min(elapsed, float(load.seconds)),
+        seconds=seconds,
         errors=sum(r[1] for r in results),
         latency_ms={k: summary[k] for k in ("p50", "p90", "p99", "max")},
     )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import orjson
 from a2wsgi import WSGIMiddleware
 
+from engine.asgi import declared_as
+
 
 class BufferedWSGI:
     """ASGI application: buffer the request body, then hand the request to a2wsgi's thread pool."""
@@ -63,9 +65,3 @@ async def send_too_large(send, limit: int) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def declared_as(headers: list, length: int) -> list:
-    """The request's headers with its body declared as length bytes (no chunked transfer-encoding)."""
-    kept = [(name, value) for name, value in headers if name.lower() not in (b"content-length", b"transfer-encoding")]
-    return [*kept, (b"content-length", str(length).encode())]

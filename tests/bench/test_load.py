@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from local.bench import loadgen, wrk
+from local.bench import loadgen, paced, wrk
 from local.bench.load import Load
 from local.bench.processes import ROOT
 from local.stack import free_port_block
@@ -91,6 +91,13 @@ def test_builtin_generator_drives_a_server(trivial_server):
     assert result.generator == "builtin"
     assert result.requests > 0
     assert result.errors == 0
+    assert 0 < result.latency_ms["p50"] <= result.latency_ms["p99"] <= result.latency_ms["max"]
+
+
+def test_paced_generator_sends_exactly_its_schedule(trivial_server):
+    load = Load(f"{trivial_server}/event", "POST", (b'{"a": 1}',), (), connections=4, seconds=2)
+    result = paced.run(load, rate=200, processes=2)
+    assert (result.generator, result.requests, result.errors) == ("paced", 400, 0)
     assert 0 < result.latency_ms["p50"] <= result.latency_ms["p99"] <= result.latency_ms["max"]
 
 

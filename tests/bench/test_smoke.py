@@ -55,6 +55,9 @@ def test_every_figure_is_measured_against_its_floor(bench):
         assert by_key[key].value > 0, key
         assert by_key[key].floor > 0, key
         assert by_key[key].note == "", (key, by_key[key].note)
+    paced = by_key["post_event_p99"]  # no floor: a latency at a rate set by the post_event figure
+    assert paced.value > 0 and paced.note == ""
+    assert abs(paced.details["requests"] - paced.details["rate"] * TINY.load_seconds) <= 2  # every request it was due to send
     drained = by_key["drain"].details
     assert drained["committed"] == drained["stream"] > 0  # every appended event became one row
     assert drained["floor_rows"] == drained["committed"]

@@ -1,9 +1,10 @@
+import asyncio
 import base64
 
 import flask
 import pytest
 
-from engine import ingest
+from engine import groupappend, ingest
 from tests.conftest import TASK, WRITE, WRITE_KEY, with_settings
 from tests.factories import make_event
 
@@ -84,8 +85,15 @@ def test_segment_messages_from_a_crawler_answer_200_with_nothing_accepted(apps, 
 def test_with_the_filter_off_a_crawlers_event_is_stored(settings, rclient, keys):
     off = with_settings(settings, drop_bots=False)
     app = flask.Flask(__name__)
+
+    async def post() -> flask.Response:
+        try:
+            return await ingest.post_event(off, flask.request, "rid-off")
+        finally:
+            await groupappend.release()
+
     with app.test_request_context("/event", method="POST", json=make_event(action="crawled"), headers=BOT):
-        response = ingest.post_event(off, flask.request, "rid-off")
+        response = asyncio.run(post())
     assert (response.status_code, response.get_json()["status"]) == (202, "accepted")
     assert "X-Analytics-Dropped" not in response.headers
     assert rclient.xlen(keys.stream) == 1

@@ -6,11 +6,12 @@ Every function takes its client as an argument; `clients.redis_client` creates i
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from engine.buffer import dedupe
-from engine.buffer.errors import server_error
 from engine.buffer.keys import Keys
 from engine.core import constants as c
 
@@ -27,7 +28,9 @@ class RateLimited(Exception):
         self.retry_after_ms, self.which = retry_after_ms, which
 
 
-# Appends events, in one atomic step: rate limits, then backpressure, then the append.
+# Appends the events of one or more requests (groups), in one atomic step. Per group, in order:
+# rate limits, then backpressure, then the append; each group has its own outcome, exactly
+# as if its requests had been appended one after the other.
 # - Rate limits are token buckets (per write key, per client address) refilled at `rate`
 #   events/s up to `burst`; a request takes one token per event, all or nothing.
 # - Backpressure: nothing is appended when the backlog would pass its limit; nothing is
@@ -36,20 +39,22 @@ class RateLimited(Exception):
 #   (buffer/dedupe.py keeps the marks). The mark is set just before the XADD (one HSETNX
 #   both checks and sets it) and removed again if the XADD fails, so no mark ever stands
 #   for an event that is not in the stream; a retry after a failure appends it then.
-# KEYS: stream, counters, key bucket, address bucket. ARGV: dedupe window ms, the marks'
-# index hash, max backlog, key rate, key burst, address rate, address burst, bucket width ms,
-# marks per shard, clock ms ('' for the server's TIME), then (dedupe id, payload) pairs, the
-# dedupe id the 16 bytes of a client's UUID, empty for server-generated ids. Returns per
-# event the entry id, or 0 for a duplicate.
+# KEYS: stream, counters, then each group's key bucket and address bucket. ARGV: dedupe
+# window ms, the marks' index hash, max backlog, the number of groups, three empty
+# places, bucket width ms, marks per shard, clock ms ('' for the server's TIME) (the
+# positions buffer/dedupe.py reads), then per group: key rate, key burst, address rate,
+# address burst, n, and n (dedupe id, payload) pairs, the dedupe id the 16 bytes of a
+# client's UUID, empty for server-generated ids. Returns per group {'OK', entry id or 0
+# for a duplicate, ...}, {'RATELIMIT', wait ms, which} or {'BACKLOG'}; an XADD that fails
+# ends the call with {'ERR', message} for its group (the groups after it are not tried).
 _APPEND_SCRIPT = (
     """
-local n = (#ARGV - 10) / 2
 local now = tonumber(ARGV[10])
 if now == nil then
   local clock = redis.call('TIME')
   now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 end
-local function peek(bucket, rate, burst)
+local function peek(bucket, rate, burst, n)
   if rate <= 0 then return 0, 0 end
   local state = redis.call('HMGET', bucket, 'tokens', 'at')
   local tokens = tonumber(state[1]) or burst
@@ -58,59 +63,75 @@ local function peek(bucket, rate, burst)
   if tokens < n then return tokens, math.ceil((n - tokens) * 1000 / rate) end
   return tokens, 0
 end
-local key_rate, key_burst = tonumber(ARGV[4]), tonumber(ARGV[5])
-local ip_rate, ip_burst = tonumber(ARGV[6]), tonumber(ARGV[7])
-local key_tokens, key_wait = peek(KEYS[3], key_rate, key_burst)
-local ip_tokens, ip_wait = peek(KEYS[4], ip_rate, ip_burst)
-if key_wait > 0 or ip_wait > 0 then
-  local which = 'key'
-  if ip_wait > key_wait then which = 'address' end
-  return redis.error_reply('RATELIMIT ' .. math.max(key_wait, ip_wait) .. ' ' .. which)
-end
-if redis.call('XLEN', KEYS[1]) + n > tonumber(ARGV[3]) then
-  return redis.error_reply('BACKLOG the stream holds more undrained events than its limit')
-end
-local function spend(bucket, tokens, rate, burst)
+local function spend(bucket, tokens, rate, burst, n)
   if rate > 0 then
     redis.call('HSET', bucket, 'tokens', tokens - n, 'at', now)
     redis.call('PEXPIRE', bucket, math.ceil(burst * 1000 / rate) + 1000)
   end
 end
-spend(KEYS[3], key_tokens, key_rate, key_burst)
-spend(KEYS[4], ip_tokens, ip_rate, ip_burst)
 """
     + dedupe.LUA
     + """
-local out, accepted, duplicates = {}, 0, 0
-for i = 11, #ARGV, 2 do
-  local dedupe_id = ARGV[i]
-  local shard = nil
-  local found, h = false, 0
-  if dedupe_id ~= '' then
-    found, h = seen_before(dedupe_id)
-    if not found then
-      shard = mark(dedupe_id, h)
-      found = shard == nil
-    end
-  end
-  if found then
-    out[#out + 1] = 0
-    duplicates = duplicates + 1
+local backlog, max_backlog = redis.call('XLEN', KEYS[1]), tonumber(ARGV[3])
+local replies, accepted, duplicates = {}, 0, 0
+local function count()
+  save_marks()
+  if accepted > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', accepted) end
+  if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
+end
+local at = 11
+for g = 1, tonumber(ARGV[4]) do
+  local key_rate, key_burst = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+  local ip_rate, ip_burst = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local n = tonumber(ARGV[at + 4])
+  local first = at + 5
+  at = first + 2 * n
+  local key_bucket, ip_bucket = KEYS[1 + 2 * g], KEYS[2 + 2 * g]
+  local key_tokens, key_wait = peek(key_bucket, key_rate, key_burst, n)
+  local ip_tokens, ip_wait = peek(ip_bucket, ip_rate, ip_burst, n)
+  if key_wait > 0 or ip_wait > 0 then
+    local which = 'key'
+    if ip_wait > key_wait then which = 'address' end
+    replies[g] = {'RATELIMIT', math.max(key_wait, ip_wait), which}
+  elseif backlog + n > max_backlog then
+    replies[g] = {'BACKLOG'}
   else
-    local entry = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
-    if type(entry) == 'table' and entry.err then
-      if shard then unmark(shard, dedupe_id) end
-      save_marks()
-      return entry
+    spend(key_bucket, key_tokens, key_rate, key_burst, n)
+    spend(ip_bucket, ip_tokens, ip_rate, ip_burst, n)
+    local out, added, repeated = {'OK'}, 0, 0
+    for i = first, at - 1, 2 do
+      local dedupe_id = ARGV[i]
+      local shard = nil
+      local found, h = false, 0
+      if dedupe_id ~= '' then
+        found, h = seen_before(dedupe_id)
+        if not found then
+          shard = mark(dedupe_id, h)
+          found = shard == nil
+        end
+      end
+      if found then
+        out[#out + 1] = 0
+        repeated = repeated + 1
+      else
+        local entry = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+        if type(entry) == 'table' and entry.err then
+          if shard then unmark(shard, dedupe_id) end
+          count()
+          replies[g] = {'ERR', entry.err}
+          return replies
+        end
+        out[#out + 1] = entry
+        added = added + 1
+      end
     end
-    out[#out + 1] = entry
-    accepted = accepted + 1
+    backlog = backlog + added
+    accepted, duplicates = accepted + added, duplicates + repeated
+    replies[g] = out
   end
 end
-save_marks()
-if accepted > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', accepted) end
-if duplicates > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates) end
-return out
+count()
+return replies
 """
 )
 
@@ -126,26 +147,101 @@ class NotReplicated(NotFsynced):
 _APPEND_SHA = hashlib.sha1(_APPEND_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 
 
-def _run_append(client: redis.Redis, script_keys: list, argv: list, fsync_timeout_ms: int | None, replica_timeout_ms: int | None) -> list:
-    """EVALSHA (and WAITAOF) in one round trip; the script is loaded only when Redis lacks it.
+@dataclass(frozen=True)
+class Call:
+    """The terms of one append call to one stream shard (every group in the call shares them).
 
-    redis-py's Script objects in a pipeline ask SCRIPT EXISTS before every execution: a
-    second round trip per request, on the hottest path there is.
+    marks_per_shard is dedupe.marks_per_shard of the server's listpack limit. The script reads
+    the server's clock unless clock_ms is given (the tests place a window's edge). With
+    fsync_timeout_ms the call also waits (WAITAOF, on the same connection, in the same round
+    trip) until the append is fsynced; with replica_timeout_ms, until one replica holds it (WAIT 1).
     """
+
+    keys: Keys
+    dedupe_seconds: int
+    max_backlog: int
+    fsync_timeout_ms: int | None = None
+    marks_per_shard: int | None = None
+    clock_ms: int | None = None
+    replica_timeout_ms: int | None = None
+
+
+# One request's part of a call: its (dedupe_id, payload) items and the buckets it draws from.
+Group = tuple[list[tuple[bytes, bytes]], Any]
+# Per group: its entry ids in item order (None for a duplicate), or why it was not appended.
+Outcome = list[bytes | None] | Exception
+
+
+def queue_append(pipe, call: Call, groups: list[Group]) -> None:
+    """Put the call on a pipeline (redis-py's, sync or asyncio): EVALSHA, then WAITAOF and WAIT if asked."""
+    script_keys: list = [call.keys.stream, call.keys.counters]
+    argv: list = [call.dedupe_seconds * 1000, call.keys.seen, call.max_backlog, len(groups), "", "", ""]
+    argv += [dedupe.bucket_ms(call.dedupe_seconds), call.marks_per_shard or dedupe.marks_per_shard(None)]
+    argv.append("" if call.clock_ms is None else call.clock_ms)
+    for items, buckets in groups:
+        if buckets is None:
+            script_keys += [call.keys.counters, call.keys.counters]
+            argv += [0, 0, 0, 0, len(items)]
+        else:
+            script_keys += [buckets.key_bucket, buckets.ip_bucket]
+            argv += [buckets.key_rate, buckets.key_burst, buckets.ip_rate, buckets.ip_burst, len(items)]
+        for dedupe_id, payload in items:
+            argv += (dedupe_id, payload)
+    pipe.execute_command("EVALSHA", _APPEND_SHA, len(script_keys), *script_keys, *argv)
+    if call.fsync_timeout_ms is not None:
+        pipe.execute_command("WAITAOF", 1, 0, call.fsync_timeout_ms)
+    if call.replica_timeout_ms is not None:
+        pipe.execute_command("WAIT", 1, call.replica_timeout_ms)
+
+
+def read_outcomes(call: Call, groups: list[Group], replies: list) -> list[Outcome]:
+    """Each group's outcome from the pipeline's replies (queue_append)."""
+    waited: Exception | None = None
+    if call.fsync_timeout_ms is not None and int(replies[1][0]) < 1:
+        waited = NotFsynced(f"the append was not fsynced within {call.fsync_timeout_ms} ms")
+    elif call.replica_timeout_ms is not None and int(replies[-1]) < 1:
+        waited = NotReplicated(f"no replica confirmed the append within {call.replica_timeout_ms} ms")
+    outcomes: list[Outcome] = []
+    for reply in replies[0]:
+        status = reply[0]
+        if status == b"OK":
+            outcomes.append(waited or [None if entry_id == 0 else entry_id for entry_id in reply[1:]])
+        elif status == b"RATELIMIT":
+            outcomes.append(RateLimited(int(reply[1]), reply[2].decode()))
+        elif status == b"BACKLOG":
+            outcomes.append(Backpressure("the stream holds more undrained events than its limit"))
+        else:  # an XADD failed: this group and the ones after it (which the script did not try)
+            failed = redis.ResponseError(reply[1].decode())
+            outcomes += [failed] * (len(groups) - len(outcomes))
+    return outcomes
+
+
+def append_groups(client: redis.Redis, call: Call, groups: list[Group]) -> list[Outcome]:
+    """Append every group in one script call (and one round trip); the script is loaded only when
+    Redis lacks it. redis-py's Script objects ask SCRIPT EXISTS before every execution: a second
+    round trip per call, on the hottest path there is."""
     for attempt in (1, 2):
         with client.pipeline(transaction=False) as pipe:
-            pipe.execute_command("EVALSHA", _APPEND_SHA, len(script_keys), *script_keys, *argv)
-            if fsync_timeout_ms is not None:
-                pipe.execute_command("WAITAOF", 1, 0, fsync_timeout_ms)
-            if replica_timeout_ms is not None:
-                pipe.execute_command("WAIT", 1, replica_timeout_ms)
+            queue_append(pipe, call, groups)
             try:
-                return pipe.execute()
+                return read_outcomes(call, groups, pipe.execute())
             except redis.exceptions.NoScriptError:
                 if attempt == 2:
                     raise
-        client.script_load(_APPEND_SCRIPT)
+        load_script(client)
     raise AssertionError("unreachable")
+
+
+def load_script(client):
+    """SCRIPT LOAD the append script (a coroutine with an asyncio client)."""
+    return client.script_load(_APPEND_SCRIPT)
+
+
+def settled(outcome: Outcome) -> list[bytes | None]:
+    """A group's entry ids, or its refusal raised."""
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def append_events(
@@ -160,47 +256,18 @@ def append_events(
     clock_ms: int | None = None,
     replica_timeout_ms: int | None = None,
 ) -> list[bytes | None]:
-    """Append (dedupe_id, payload) items to the stream; None marks a duplicate.
+    """Append one request's (dedupe_id, payload) items to the stream (Call: the terms); None marks a duplicate.
 
-    A dedupe_id is the 16 bytes of the client's UUID, b"" for a server-generated id.
-    marks_per_shard is dedupe.marks_per_shard of the server's listpack limit. The script
-    reads the server's clock unless clock_ms is given (the tests place a window's edge).
-
-    Raises RateLimited when a bucket (ratelimit.Buckets) lacks tokens, and Backpressure when
-    the backlog would pass max_backlog; either way nothing is appended. With
-    fsync_timeout_ms, also waits (WAITAOF, on the same connection, in the same round trip)
-    until the append is fsynced, raising NotFsynced if it is not in time. With
-    replica_timeout_ms, also waits (WAIT 1) until one replica holds it, raising NotReplicated.
-    Never trims: MAXLEN would silently delete entries no drain has read yet.
+    A dedupe_id is the 16 bytes of the client's UUID, b"" for a server-generated id. Raises
+    RateLimited when a bucket (ratelimit.Buckets) lacks tokens, and Backpressure when the
+    backlog would pass max_backlog; either way nothing is appended. Raises NotFsynced or
+    NotReplicated when a wait the call asked for timed out. Never trims: MAXLEN would
+    silently delete entries no drain has read yet.
     """
     if not items:
         return []
-    if buckets is None:
-        limits, bucket_keys = [0, 0, 0, 0], [keys.counters, keys.counters]
-    else:
-        limits = [buckets.key_rate, buckets.key_burst, buckets.ip_rate, buckets.ip_burst]
-        bucket_keys = [buckets.key_bucket, buckets.ip_bucket]
-    per_shard = marks_per_shard or dedupe.marks_per_shard(None)
-    argv: list = [dedupe_seconds * 1000, keys.seen, max_backlog, *limits, dedupe.bucket_ms(dedupe_seconds), per_shard]
-    argv.append("" if clock_ms is None else clock_ms)
-    for dedupe_id, payload in items:
-        argv.extend((dedupe_id, payload))
-    script_keys = [keys.stream, keys.counters, *bucket_keys]
-    try:
-        replies = _run_append(client, script_keys, argv, fsync_timeout_ms, replica_timeout_ms)
-    except redis.ResponseError as exc:
-        message = server_error(exc)
-        if message.startswith("BACKLOG"):
-            raise Backpressure(message) from None
-        if message.startswith("RATELIMIT"):
-            _, wait_ms, which = message.split()
-            raise RateLimited(int(wait_ms), which) from None
-        raise
-    if fsync_timeout_ms is not None and int(replies[1][0]) < 1:
-        raise NotFsynced(f"the append was not fsynced within {fsync_timeout_ms} ms")
-    if replica_timeout_ms is not None and int(replies[-1]) < 1:
-        raise NotReplicated(f"no replica confirmed the append within {replica_timeout_ms} ms")
-    return [None if entry_id == 0 else entry_id for entry_id in replies[0]]
+    call = Call(keys, dedupe_seconds, max_backlog, fsync_timeout_ms, marks_per_shard, clock_ms, replica_timeout_ms)
+    return settled(append_groups(client, call, [(items, buckets)])[0])
 
 
 def requeue(client: redis.Redis, keys: Keys, payloads: list[bytes]) -> list[bytes]:

@@ -44,6 +44,9 @@ DEFAULT_MAX_BACKLOG = 2_000_000
 DEFAULT_MAX_REDIS_MEMORY_RATIO = 0.85
 # Every 503 (backpressure, a store down, keys not checkable) asks clients to retry after this.
 RETRY_AFTER_SECONDS = 5
+# Group commit (buffer/groupcommit.py): at most this many events in one append script call,
+# so that one call (and the requests waiting behind it) stays a few milliseconds long.
+GROUP_COMMIT_MAX_EVENTS = 2_000
 # How often a process re-reads Redis's memory and persistence settings.
 REDIS_FACTS_TTL_SECONDS = 1.0
 # Durability modes (ANALYTICS_DURABILITY): "everysec" trusts the server's AOF policy (up to
