@@ -83,7 +83,23 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
         assert _same(got_users, want_users), (got_users, want_users)
 
     check_views(conn, events, links)
+    check_days(conn, events)
     return len(events)
+
+
+def check_days(conn, events: list[dict]) -> None:
+    """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
+    and rollup_days each day's distinct user ids."""
+    want: dict = {}
+    for e in events:
+        at = e["timestamp"].astimezone(dt.UTC)
+        key = (e["project_id"], at.date(), e["user_id"])
+        want[key] = want.get(key, 0) | 1 << at.hour
+    assert {(p, d, u): h for p, d, u, h in conn.run("SELECT project_id, day, user_id, hours FROM rollup_day_users")} == want
+    per_day: dict = {}
+    for p, d, _ in want:
+        per_day[p, d] = per_day.get((p, d), 0) + 1
+    assert {(p, d): n for p, d, n in conn.run("SELECT project_id, day, users FROM rollup_days")} == per_day
 
 
 def check_views(conn, events: list[dict], links: dict) -> None:

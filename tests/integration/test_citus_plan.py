@@ -22,6 +22,8 @@ DISTRIBUTED = {
             "minutes",
             "minute_users",
             "minute_elements",
+            "day_users",
+            "days",
             "totals",
             "users",
             "elements",

@@ -45,6 +45,11 @@ class Filters:
         """True when the per-minute rollups carry every filter given (none, or only element)."""
         return not (self.actions or self.user_ids or self.properties)
 
+    @property
+    def day_ready(self) -> bool:
+        """True when the per-day rollups answer: no filter at all."""
+        return self.rollup_ready and not self.elements
+
 
 @dataclasses.dataclass(frozen=True)
 class Query:

@@ -6,6 +6,7 @@ numbered by width_bucket over the bucket starts and the range's end (1 is the fi
 
 from __future__ import annotations
 
+from engine.core.day_pieces import DayPieces, day_pieces
 from engine.core.query import Query
 from engine.db.analytics_filters import query_params
 from engine.db.queries import run_prepared
@@ -20,10 +21,14 @@ def series(conn, project_id: int, query: Query, bounds: list) -> tuple[dict, dic
 
 
 def people(conn, project_id: int, query: Query, bounds: list) -> dict:
-    """{bucket: distinct people}."""
+    """{bucket: distinct people}: from the day rollups when there is no filter, else per minute or raw."""
     if not bounds:
         return {}
-    return {int(b): int(p) for b, p in run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)}
+    if query.filters.day_ready:
+        rows = run_prepared(conn, "analytics_people_days", project_id=project_id, **day_pieces(bounds, query.start).params())
+    else:
+        rows = run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)
+    return {int(b): int(p) for b, p in rows}
 
 
 def breakdown(conn, project_id: int, query: Query, by: str, key: str | None, limit: int) -> list[tuple]:
@@ -49,5 +54,9 @@ def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -
     """{(cohort bucket, k): people}."""
     if not bounds:
         return {}
-    rows = run_prepared(conn, "analytics_retention", **query_params(project_id, query), bounds=bounds, periods=periods)
+    by_day = query.filters.day_ready
+    pieces = (day_pieces(bounds, query.start, counters=False) if by_day else DayPieces()).params()
+    rows = run_prepared(
+        conn, "analytics_retention", **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day
+    )
     return {(int(c), int(k)): int(n) for c, k, n in rows}

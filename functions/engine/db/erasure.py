@@ -18,6 +18,7 @@ from engine.db.writes import ensure_staging
 # (rows deleted, rows updated); the users/totals one also the rollup_users rows deleted.
 ROLLUP_STATEMENTS = (
     "erase_rollup_1_minutes",
+    "erase_rollup_2_day_users",
     "erase_rollup_3_minute_elements",
     "erase_rollup_5_elements",
     "erase_rollup_6_heatmap",

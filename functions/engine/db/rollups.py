@@ -8,6 +8,7 @@ recomputation behind `make verify-aggregates`. The lock protocol is in sql/009_r
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from engine.core.constants import LOCK_ROLLUP_BACKFILL
 from engine.db.postgres import transaction
@@ -16,6 +17,8 @@ from engine.db.writes import apply_rollups, ensure_staging
 # The per-minute tables (checked from the oldest retained raw minute on) and the all-time
 # ones (checked only while no raw event has been dropped).
 MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
+# The per-UTC-day tables (sql/011_day_presence.sql): checked, and kept, by whole days.
+DAY_TABLES = ("rollup_day_users", "rollup_days")
 ALL_TIME_TABLES = (
     "rollup_totals",
     "rollup_users",
@@ -86,11 +89,15 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
 
 
 def delete_old_minutes(conn, cutoff) -> int:
-    """Delete per-minute rollup rows before cutoff (their own retention); rows deleted."""
+    """Delete per-minute rollup rows before cutoff, and the day rows of days wholly before it
+    (their own retention); rows deleted."""
     deleted = 0
     with transaction(conn):
         for table in MINUTE_TABLES:
             conn.run(f"DELETE FROM {table} WHERE minute < CAST(:cutoff AS timestamptz)", cutoff=cutoff)
+            deleted += max(conn.row_count, 0)
+        for table in DAY_TABLES:
+            conn.run(f"DELETE FROM {table} WHERE day < CAST(CAST(:cutoff AS timestamptz) AT TIME ZONE 'UTC' AS date)", cutoff=cutoff)
             deleted += max(conn.row_count, 0)
     return deleted
 
@@ -118,10 +125,14 @@ class Difference:
     sample: list = dataclasses.field(default_factory=list)
 
 
-def _scope(table: str, since) -> tuple[str, dict]:
+def _scope(table: str, since) -> tuple[str, dict, str]:
+    """The rows of a table that the retained raw events determine: (WHERE clause, params, label)."""
     if table in MINUTE_TABLES and since is not None:
-        return "WHERE minute >= CAST(:since AS timestamptz)", {"since": since}
-    return "", {}
+        return "WHERE minute >= CAST(:since AS timestamptz)", {"since": since}, f"minute >= {since.isoformat()}"
+    if table in DAY_TABLES and since is not None:  # the UTC days that begin at or after since
+        first = (since.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).date() + dt.timedelta(days=1)
+        return "WHERE day >= CAST(:first AS date)", {"first": first}, f"day >= {first.isoformat()}"
+    return "", {}, ""
 
 
 def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], object]:
@@ -136,8 +147,8 @@ def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], ob
     schema = conn.run("SELECT current_schema()")[0][0]
     kept_from = raw_kept_from(conn)
     since = max((t for t in (kept_from, minute_cutoff) if t is not None), default=None)
-    tables = MINUTE_TABLES + (() if kept_from is not None else ALL_TIME_TABLES)
-    for table in MINUTE_TABLES + ALL_TIME_TABLES:  # apply_rollups writes to each; `tables` are compared
+    tables = MINUTE_TABLES + DAY_TABLES + (() if kept_from is not None else ALL_TIME_TABLES)
+    for table in MINUTE_TABLES + DAY_TABLES + ALL_TIME_TABLES:  # apply_rollups writes to each; `tables` are compared
         conn.run(f'CREATE TEMP TABLE {table} (LIKE "{schema}".{table} INCLUDING ALL) ON COMMIT DROP')
     ensure_staging(conn)
     conn.run(
@@ -147,15 +158,14 @@ def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], ob
     apply_rollups(conn, prepared=False)  # into the temporary tables, resolved afresh
     differences = []
     for table in tables:
-        where, params = _scope(table, since)
+        where, params, label = _scope(table, since)
         real = f'(SELECT * FROM "{schema}".{table} {where})'
         fresh = f"(SELECT * FROM pg_temp.{table} {where})"
         missing = conn.run(f"SELECT * FROM {fresh} f EXCEPT SELECT * FROM {real} r", **params)
         extra = conn.run(f"SELECT * FROM {real} r EXCEPT SELECT * FROM {fresh} f", **params)
         if missing or extra:
             sample = sorted([("recomputed", row) for row in missing] + [("stored", row) for row in extra], key=lambda x: str(x[1]))
-            scope = f"minute >= {since.isoformat()}" if where else ""
-            differences.append(Difference(table, scope, len(missing), len(extra), sample[:10]))
+            differences.append(Difference(table, label, len(missing), len(extra), sample[:10]))
     skipped = sorted(set(ALL_TIME_TABLES) - set(tables))
     return differences, skipped, kept_from
 
@@ -166,6 +176,6 @@ def rewrite(conn, differences: list[Difference], minute_cutoff=None) -> None:
     kept_from = raw_kept_from(conn)
     since = max((t for t in (kept_from, minute_cutoff) if t is not None), default=None)
     for difference in differences:
-        where, params = _scope(difference.table, since)
+        where, params, _ = _scope(difference.table, since)
         conn.run(f'DELETE FROM "{schema}".{difference.table} {where}', **params)
         conn.run(f'INSERT INTO "{schema}".{difference.table} SELECT * FROM pg_temp.{difference.table} {where}', **params)
