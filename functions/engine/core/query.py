@@ -47,8 +47,8 @@ class Filters:
 
     @property
     def day_ready(self) -> bool:
-        """True when the per-day rollups answer: no filter at all."""
-        return self.rollup_ready and not self.elements
+        """True when the per-hour and per-day rollups answer: no filter, or only action."""
+        return not (self.elements or self.user_ids or self.properties)
 
 
 @dataclasses.dataclass(frozen=True)

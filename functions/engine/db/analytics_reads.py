@@ -13,19 +13,26 @@ from engine.db.queries import run_prepared
 
 
 def series(conn, project_id: int, query: Query, bounds: list) -> tuple[dict, dict]:
-    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries."""
+    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries: from the hour
+    and day rollups with no filter or only action, else per minute (element) or raw."""
     if not bounds:
         return {}, {}
-    rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)
+    if query.filters.day_ready:
+        pieces = day_pieces(bounds, query.start, counters=False).params()
+        rows = run_prepared(conn, "analytics_counts_hours", project_id=project_id, actions=list(query.filters.actions), **pieces)
+    else:
+        rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)
     return {int(b): (int(n), int(d), s) for b, n, d, s in rows}, people(conn, project_id, query, bounds)
 
 
 def people(conn, project_id: int, query: Query, bounds: list) -> dict:
-    """{bucket: distinct people}: from the day rollups when there is no filter, else per minute or raw."""
+    """{bucket: distinct people}: from the day rollups with no filter or only action, else per minute or raw."""
     if not bounds:
         return {}
     if query.filters.day_ready:
-        rows = run_prepared(conn, "analytics_people_days", project_id=project_id, **day_pieces(bounds, query.start).params())
+        actions = list(query.filters.actions)
+        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1).params()  # a counter is of one action
+        rows = run_prepared(conn, "analytics_people_days", project_id=project_id, actions=actions, **pieces)
     else:
         rows = run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)
     return {int(b): int(p) for b, p in rows}
