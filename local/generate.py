@@ -41,8 +41,8 @@ NULL = "\\N"
 # The chunk's rows into events, and on to rollup_batch for the rollups.
 INSERT_GENERATED = (
     "WITH inserted AS (INSERT INTO events SELECT * FROM generated "
-    'RETURNING project_id, user_id, element, duration, "timestamp", session_id) '
-    'INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id) SELECT * FROM inserted'
+    'RETURNING project_id, user_id, action, element, duration, "timestamp", session_id) '
+    'INSERT INTO rollup_batch (project_id, user_id, action, element, duration, "timestamp", session_id) SELECT * FROM inserted'
 )
 
 ACTIONS = ("view", "click", "scroll", "play", "pause", "like", "search", "share", "comment", "add_to_cart", "purchase", "signup")

@@ -15,11 +15,11 @@ from engine.core import metric_logic
 from engine.db import reads
 from tests import oracle
 
-COLUMNS = 'project_id, user_id, element, duration, "timestamp", session_id'
+COLUMNS = 'project_id, user_id, action, element, duration, "timestamp", session_id'
 
 
 def stored_events(conn) -> list[dict]:
-    names = ("project_id", "user_id", "element", "duration", "timestamp", "session_id")
+    names = ("project_id", "user_id", "action", "element", "duration", "timestamp", "session_id")
     return [dict(zip(names, row, strict=True)) for row in conn.run(f"SELECT {COLUMNS} FROM events")]
 
 
@@ -83,7 +83,44 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
         assert _same(got_users, want_users), (got_users, want_users)
 
     check_views(conn, events, links)
+    check_days(conn, events)
     return len(events)
+
+
+def check_days(conn, events: list[dict]) -> None:
+    """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
+    rollup_days each day's distinct user ids; the same per action in rollup_day_action_users and
+    rollup_day_actions; rollup_hour_actions the events, durations and their sum per UTC hour and action."""
+    present: dict = {}
+    hours: dict = {}
+    for e in events:
+        at = e["timestamp"].astimezone(dt.UTC)
+        for key in ((e["project_id"], at.date(), e["user_id"]), (e["project_id"], at.date(), e["action"], e["user_id"])):
+            present[key] = present.get(key, 0) | 1 << at.hour
+        cell = hours.setdefault((e["project_id"], at.replace(minute=0, second=0, microsecond=0), e["action"]), [0, 0, 0.0])
+        cell[0] += 1
+        if e["duration"] is not None:
+            cell[1] += 1
+            cell[2] += e["duration"]
+    by_day = {key: h for key, h in present.items() if len(key) == 3}
+    by_action = {key: h for key, h in present.items() if len(key) == 4}
+    assert {(p, d, u): h for p, d, u, h in conn.run("SELECT project_id, day, user_id, hours FROM rollup_day_users")} == by_day
+    assert {
+        (p, d, a, u): h for p, d, a, u, h in conn.run("SELECT project_id, day, action, user_id, hours FROM rollup_day_action_users")
+    } == by_action
+    assert {(p, d): n for p, d, n in conn.run("SELECT project_id, day, users FROM rollup_days")} == _counted(by_day)
+    assert {(p, d, a): n for p, d, a, n in conn.run("SELECT project_id, day, action, users FROM rollup_day_actions")} == _counted(by_action)
+    got = {(p, h, a): (n, d, s) for p, h, a, n, d, s in conn.run("SELECT * FROM rollup_hour_actions")}
+    assert got.keys() == hours.keys()
+    assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in hours.items())
+
+
+def _counted(present: dict) -> dict:
+    """Distinct ids per key without its last part (the id)."""
+    counts: dict = {}
+    for key in present:
+        counts[key[:-1]] = counts.get(key[:-1], 0) + 1
+    return counts
 
 
 def check_views(conn, events: list[dict], links: dict) -> None:

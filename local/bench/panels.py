@@ -25,7 +25,7 @@ PANEL_GOAL_MS = 100.0
 RUNS = 5
 SPAN = dt.timedelta(days=30)
 INTERVAL_MS = 3_600_000
-ROLLUP_TABLES = (*rollups.MINUTE_TABLES, *rollups.ALL_TIME_TABLES)
+ROLLUP_TABLES = (*rollups.MINUTE_TABLES, *rollups.COARSE_TABLES, *rollups.ALL_TIME_TABLES)
 
 
 def expand(sql: str, start: dt.datetime, end: dt.datetime) -> str:

@@ -109,15 +109,24 @@ def test_verify_reports_a_corrupted_row_and_fix_rewrites_it(conn, settings):
     conn.run(
         "DELETE FROM rollup_element_users WHERE (project_id, user_id, element) IN (SELECT project_id, user_id, element FROM rollup_element_users LIMIT 1)"
     )
+    conn.run(
+        "UPDATE rollup_day_users SET hours = hours # 1 WHERE (project_id, day, user_id) IN "
+        "(SELECT project_id, day, user_id FROM rollup_day_users ORDER BY 1, 2, 3 LIMIT 1)"
+    )
+    conn.run(
+        "UPDATE rollup_days SET users = users + 1 WHERE (project_id, day) IN (SELECT project_id, max(day) FROM rollup_days GROUP BY 1)"
+    )
     said.clear()
-    assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 2
+    assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 4
     assert said[0].startswith("rollup_minutes: 1 recomputed rows not stored as such, 1 stored rows not recomputed")
+    assert any(line.startswith("rollup_day_users: 1 recomputed rows not stored as such, 1 stored") for line in said)
+    assert any(line.startswith(f"rollup_days: {len(PROJECTS)} recomputed rows not stored as such, {len(PROJECTS)} stored") for line in said)
     assert any(line.startswith("rollup_element_users: 1 recomputed rows not stored as such, 0 stored") for line in said)
     with pytest.raises(AssertionError):
         rollup_check.check(conn, NOW, PROJECTS, settings)
     said.clear()
-    assert aggregates.verify(conn, settings, NOW, fix=True, say=said.append) == 2
-    assert said[-1] == "rewrote 2 table(s) from the recomputation"
+    assert aggregates.verify(conn, settings, NOW, fix=True, say=said.append) == 4
+    assert said[-1] == "rewrote 4 table(s) from the recomputation"
     assert aggregates.verify(conn, settings, NOW, fix=False, say=said.append) == 0
     rollup_check.check(conn, NOW, PROJECTS, settings)
 

@@ -45,6 +45,11 @@ class Filters:
         """True when the per-minute rollups carry every filter given (none, or only element)."""
         return not (self.actions or self.user_ids or self.properties)
 
+    @property
+    def day_ready(self) -> bool:
+        """True when the per-hour and per-day rollups answer: no filter, or only action."""
+        return not (self.elements or self.user_ids or self.properties)
+
 
 @dataclasses.dataclass(frozen=True)
 class Query:

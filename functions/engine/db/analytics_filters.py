@@ -2,7 +2,8 @@
 
 A query puts `/* filtered events */` where it reads events (a subquery: one project, the range,
 every filter, and each event's `person`), `/* presence */` where it reads who was present when
-(rollup presence rows, or filtered events when :raw), or `/* event filters */` for the bare
+(rollup presence rows, or filtered events when :raw), `/* day presence */` for who was present in
+which bucket from the day rollups (engine.core.day_pieces), or `/* event filters */` for the bare
 condition over raw events aliased e. The text is composed once at import from files in the
 repository, never from a request; every value a request gives is a bound parameter.
 """
@@ -19,7 +20,9 @@ _FRAGMENTS = Path(__file__).with_name("sql") / "fragments"
 MARKER = "/* event filters */"
 EVENTS_MARKER = "/* filtered events */"
 PRESENCE_MARKER = "/* presence */"
-MARKERS = (PRESENCE_MARKER, EVENTS_MARKER, MARKER)  # outer first: presence holds filtered events, which hold the filters
+DAY_PRESENCE_MARKER = "/* day presence */"
+# Outer first: presence holds filtered events, which hold the filters.
+MARKERS = (DAY_PRESENCE_MARKER, PRESENCE_MARKER, EVENTS_MARKER, MARKER)
 
 
 def _fragment(name: str) -> str:
@@ -27,7 +30,12 @@ def _fragment(name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("--"))
 
 
-FRAGMENTS = {PRESENCE_MARKER: _fragment("presence"), EVENTS_MARKER: _fragment("filtered_events"), MARKER: f"({_fragment('event_filters')})"}
+FRAGMENTS = {
+    DAY_PRESENCE_MARKER: _fragment("day_presence"),
+    PRESENCE_MARKER: _fragment("presence"),
+    EVENTS_MARKER: _fragment("filtered_events"),
+    MARKER: f"({_fragment('event_filters')})",
+}
 EVENT_FILTERS = FRAGMENTS[MARKER]
 
 

@@ -6,24 +6,36 @@ numbered by width_bucket over the bucket starts and the range's end (1 is the fi
 
 from __future__ import annotations
 
+from engine.core.day_pieces import DayPieces, day_pieces
 from engine.core.query import Query
 from engine.db.analytics_filters import query_params
 from engine.db.queries import run_prepared
 
 
 def series(conn, project_id: int, query: Query, bounds: list) -> tuple[dict, dict]:
-    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries."""
+    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries: from the hour
+    and day rollups with no filter or only action, else per minute (element) or raw."""
     if not bounds:
         return {}, {}
-    rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)
+    if query.filters.day_ready:
+        pieces = day_pieces(bounds, query.start, counters=False).params()
+        rows = run_prepared(conn, "analytics_counts_hours", project_id=project_id, actions=list(query.filters.actions), **pieces)
+    else:
+        rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)
     return {int(b): (int(n), int(d), s) for b, n, d, s in rows}, people(conn, project_id, query, bounds)
 
 
 def people(conn, project_id: int, query: Query, bounds: list) -> dict:
-    """{bucket: distinct people}."""
+    """{bucket: distinct people}: from the day rollups with no filter or only action, else per minute or raw."""
     if not bounds:
         return {}
-    return {int(b): int(p) for b, p in run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)}
+    if query.filters.day_ready:
+        actions = list(query.filters.actions)
+        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1).params()  # a counter is of one action
+        rows = run_prepared(conn, "analytics_people_days", project_id=project_id, actions=actions, **pieces)
+    else:
+        rows = run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)
+    return {int(b): int(p) for b, p in rows}
 
 
 def breakdown(conn, project_id: int, query: Query, by: str, key: str | None, limit: int) -> list[tuple]:
@@ -49,5 +61,9 @@ def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -
     """{(cohort bucket, k): people}."""
     if not bounds:
         return {}
-    rows = run_prepared(conn, "analytics_retention", **query_params(project_id, query), bounds=bounds, periods=periods)
+    by_day = query.filters.day_ready
+    pieces = (day_pieces(bounds, query.start, counters=False) if by_day else DayPieces()).params()
+    rows = run_prepared(
+        conn, "analytics_retention", **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day
+    )
     return {(int(c), int(k)): int(n) for c, k, n in rows}

@@ -17,7 +17,10 @@ from engine.db.writes import ensure_staging
 # Subtract-and-delete statements, in the drain's table order (rollup_apply_*), each returning
 # (rows deleted, rows updated); the users/totals one also the rollup_users rows deleted.
 ROLLUP_STATEMENTS = (
+    "erase_rollup_1_hour_actions",
     "erase_rollup_1_minutes",
+    "erase_rollup_2_day_action_users",
+    "erase_rollup_2_day_users",
     "erase_rollup_3_minute_elements",
     "erase_rollup_5_elements",
     "erase_rollup_6_heatmap",

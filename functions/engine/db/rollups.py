@@ -8,6 +8,7 @@ recomputation behind `make verify-aggregates`. The lock protocol is in sql/009_r
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from engine.core.constants import LOCK_ROLLUP_BACKFILL
 from engine.db.postgres import transaction
@@ -16,6 +17,15 @@ from engine.db.writes import apply_rollups, ensure_staging
 # The per-minute tables (checked from the oldest retained raw minute on) and the all-time
 # ones (checked only while no raw event has been dropped).
 MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
+# The per-UTC-hour and per-UTC-day tables (sql/011_day_presence.sql), by their time column:
+# checked, and kept, by whole hours and days.
+COARSE_TABLES = {
+    "rollup_hour_actions": "hour",
+    "rollup_day_action_users": "day",
+    "rollup_day_actions": "day",
+    "rollup_day_users": "day",
+    "rollup_days": "day",
+}
 ALL_TIME_TABLES = (
     "rollup_totals",
     "rollup_users",
@@ -26,8 +36,8 @@ ALL_TIME_TABLES = (
 )
 
 _BATCH_FROM_EVENTS = """
-INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id)
-SELECT project_id, user_id, element, duration, "timestamp", session_id
+INSERT INTO rollup_batch (project_id, user_id, action, element, duration, "timestamp", session_id)
+SELECT project_id, user_id, action, element, duration, "timestamp", session_id
 FROM events
 WHERE project_id = :project_id AND "timestamp" >= CAST(:low AS timestamptz) AND "timestamp" < CAST(:high AS timestamptz)
 """
@@ -86,11 +96,17 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
 
 
 def delete_old_minutes(conn, cutoff) -> int:
-    """Delete per-minute rollup rows before cutoff (their own retention); rows deleted."""
+    """Delete per-minute rollup rows before cutoff, and the hour and day rows wholly before it
+    (their own retention); rows deleted."""
     deleted = 0
     with transaction(conn):
         for table in MINUTE_TABLES:
             conn.run(f"DELETE FROM {table} WHERE minute < CAST(:cutoff AS timestamptz)", cutoff=cutoff)
+            deleted += max(conn.row_count, 0)
+        for table, column in COARSE_TABLES.items():
+            conn.run(
+                f"DELETE FROM {table} WHERE {column} < CAST(:first AS {_TYPES[column]})", first=_first_whole(column, cutoff, before=True)
+            )
             deleted += max(conn.row_count, 0)
     return deleted
 
@@ -118,10 +134,30 @@ class Difference:
     sample: list = dataclasses.field(default_factory=list)
 
 
-def _scope(table: str, since) -> tuple[str, dict]:
+_TYPES = {"hour": "timestamptz", "day": "date"}
+
+
+def _first_whole(column: str, moment, before: bool):
+    """The first UTC hour or day starting at or after moment; before=True: the one holding it
+    (the rows earlier than that end before moment)."""
+    moment = moment.astimezone(dt.UTC)
+    whole = moment.replace(minute=0, second=0, microsecond=0)
+    if column == "day":
+        whole = whole.replace(hour=0)
+    if whole < moment and not before:
+        whole += dt.timedelta(hours=1) if column == "hour" else dt.timedelta(days=1)
+    return whole if column == "hour" else whole.date()
+
+
+def _scope(table: str, since) -> tuple[str, dict, str]:
+    """The rows of a table that the retained raw events determine: (WHERE clause, params, label)."""
     if table in MINUTE_TABLES and since is not None:
-        return "WHERE minute >= CAST(:since AS timestamptz)", {"since": since}
-    return "", {}
+        return "WHERE minute >= CAST(:since AS timestamptz)", {"since": since}, f"minute >= {since.isoformat()}"
+    if table in COARSE_TABLES and since is not None:  # the UTC hours or days that begin at or after since
+        column = COARSE_TABLES[table]
+        first = _first_whole(column, since, before=False)
+        return f"WHERE {column} >= CAST(:first AS {_TYPES[column]})", {"first": first}, f"{column} >= {first.isoformat()}"
+    return "", {}, ""
 
 
 def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], object]:
@@ -136,26 +172,25 @@ def recompute(conn, minute_cutoff=None) -> tuple[list[Difference], list[str], ob
     schema = conn.run("SELECT current_schema()")[0][0]
     kept_from = raw_kept_from(conn)
     since = max((t for t in (kept_from, minute_cutoff) if t is not None), default=None)
-    tables = MINUTE_TABLES + (() if kept_from is not None else ALL_TIME_TABLES)
-    for table in MINUTE_TABLES + ALL_TIME_TABLES:  # apply_rollups writes to each; `tables` are compared
+    tables = (*MINUTE_TABLES, *COARSE_TABLES, *(() if kept_from is not None else ALL_TIME_TABLES))
+    for table in (*MINUTE_TABLES, *COARSE_TABLES, *ALL_TIME_TABLES):  # apply_rollups writes to each; `tables` are compared
         conn.run(f'CREATE TEMP TABLE {table} (LIKE "{schema}".{table} INCLUDING ALL) ON COMMIT DROP')
     ensure_staging(conn)
     conn.run(
-        'INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id) '
-        'SELECT project_id, user_id, element, duration, "timestamp", session_id FROM events'
+        'INSERT INTO rollup_batch (project_id, user_id, action, element, duration, "timestamp", session_id) '
+        'SELECT project_id, user_id, action, element, duration, "timestamp", session_id FROM events'
     )
     apply_rollups(conn, prepared=False)  # into the temporary tables, resolved afresh
     differences = []
     for table in tables:
-        where, params = _scope(table, since)
+        where, params, label = _scope(table, since)
         real = f'(SELECT * FROM "{schema}".{table} {where})'
         fresh = f"(SELECT * FROM pg_temp.{table} {where})"
         missing = conn.run(f"SELECT * FROM {fresh} f EXCEPT SELECT * FROM {real} r", **params)
         extra = conn.run(f"SELECT * FROM {real} r EXCEPT SELECT * FROM {fresh} f", **params)
         if missing or extra:
             sample = sorted([("recomputed", row) for row in missing] + [("stored", row) for row in extra], key=lambda x: str(x[1]))
-            scope = f"minute >= {since.isoformat()}" if where else ""
-            differences.append(Difference(table, scope, len(missing), len(extra), sample[:10]))
+            differences.append(Difference(table, label, len(missing), len(extra), sample[:10]))
     skipped = sorted(set(ALL_TIME_TABLES) - set(tables))
     return differences, skipped, kept_from
 
@@ -166,6 +201,6 @@ def rewrite(conn, differences: list[Difference], minute_cutoff=None) -> None:
     kept_from = raw_kept_from(conn)
     since = max((t for t in (kept_from, minute_cutoff) if t is not None), default=None)
     for difference in differences:
-        where, params = _scope(difference.table, since)
+        where, params, _ = _scope(difference.table, since)
         conn.run(f'DELETE FROM "{schema}".{difference.table} {where}', **params)
         conn.run(f'INSERT INTO "{schema}".{difference.table} SELECT * FROM pg_temp.{difference.table} {where}', **params)

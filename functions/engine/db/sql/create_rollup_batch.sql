@@ -3,6 +3,7 @@
 CREATE TEMP TABLE IF NOT EXISTS rollup_batch (
     project_id integer NOT NULL,
     user_id varchar(255) NOT NULL,
+    action varchar(255) NOT NULL,
     element varchar(100),
     duration double precision,
     "timestamp" timestamptz NOT NULL,

@@ -43,7 +43,7 @@ SELECT s.event_id, s.project_id, s.user_id, s.action, s.element, s.duration, s."
        s.anonymous_id, s.context, s.envelope
 FROM staged s
 WHERE s.event_id IN (SELECT event_id FROM fresh)
-RETURNING project_id, user_id, element, duration, "timestamp", session_id
+RETURNING project_id, user_id, action, element, duration, "timestamp", session_id
 )
-INSERT INTO rollup_batch (project_id, user_id, element, duration, "timestamp", session_id)
-SELECT project_id, user_id, element, duration, "timestamp", session_id FROM inserted
+INSERT INTO rollup_batch (project_id, user_id, action, element, duration, "timestamp", session_id)
+SELECT project_id, user_id, action, element, duration, "timestamp", session_id FROM inserted

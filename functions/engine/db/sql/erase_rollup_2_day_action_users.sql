@@ -1,0 +1,25 @@
+-- As erase_rollup_2_day_users, per action: the erased ids' rows of rollup_day_action_users go,
+-- and rollup_day_actions loses one id per row removed (a (day, action) left with none goes).
+-- Returns (rows deleted, rows updated).
+WITH presence AS (
+    DELETE FROM rollup_day_action_users
+    WHERE project_id = :project_id AND user_id = ANY (CAST(:ids AS varchar[]))
+      AND (day IN (SELECT DISTINCT CAST("timestamp" AT TIME ZONE 'UTC' AS date) FROM rollup_batch)
+           OR day <= coalesce(CAST((SELECT raw_kept_from FROM rollup_status) AT TIME ZONE 'UTC' AS date), '-infinity'))
+    RETURNING day, action
+),
+gone AS (
+    SELECT day, action, count(*) AS users FROM presence GROUP BY 1, 2
+),
+emptied AS (
+    DELETE FROM rollup_day_actions r USING gone g
+    WHERE r.project_id = :project_id AND r.day = g.day AND r.action = g.action AND r.users = g.users
+    RETURNING 1
+),
+updated AS (
+    UPDATE rollup_day_actions r SET users = r.users - g.users
+    FROM gone g
+    WHERE r.project_id = :project_id AND r.day = g.day AND r.action = g.action AND r.users <> g.users
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM presence) + (SELECT count(*) FROM emptied), (SELECT count(*) FROM updated)

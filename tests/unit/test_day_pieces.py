@@ -1,0 +1,80 @@
+"""engine.core.day_pieces: buckets cut into counted UTC days, (day, hours) pieces and minute spans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from engine.core import buckets
+from engine.core.day_pieces import day_pieces
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def mask(*hours: int) -> int:
+    return sum(1 << hour for hour in hours)
+
+
+def test_whole_utc_days_are_counted_and_partial_ones_are_hours_and_minutes():
+    start, end = utc("2026-11-01T02:47"), utc("2026-11-03T10:05")
+    bounds = buckets.bounds(buckets.bucket_starts(start, end, zoneinfo.ZoneInfo("UTC"), "day"), end)
+    pieces = day_pieces(bounds, start)
+    assert (pieces.counted_buckets, pieces.counted_days) == ([2], [dt.date(2026, 11, 2)])
+    assert list(zip(pieces.day_buckets, pieces.days, pieces.day_hours, strict=True)) == [
+        (1, dt.date(2026, 11, 1), mask(*range(3, 24))),
+        (3, dt.date(2026, 11, 3), mask(*range(0, 10))),
+    ]
+    assert list(zip(pieces.span_buckets, pieces.span_starts, pieces.span_ends, strict=True)) == [
+        (1, start, utc("2026-11-01T03:00")),
+        (3, utc("2026-11-03T10:00"), end),
+    ]
+
+
+def test_without_counters_a_whole_day_is_one_piece_of_every_hour():
+    start, end = utc("2026-11-02T00:00"), utc("2026-11-03T00:00")
+    pieces = day_pieces([start, end], start, counters=False)
+    assert pieces.counted_buckets == []
+    assert (pieces.day_buckets, pieces.days, pieces.day_hours) == ([1], [dt.date(2026, 11, 2)], [mask(*range(24))])
+    assert pieces.span_buckets == []
+
+
+def test_a_new_york_day_spans_two_utc_days_and_the_dst_day_has_25_hours():
+    tz = zoneinfo.ZoneInfo("America/New_York")
+    start, end = utc("2026-11-01T04:00"), utc("2026-11-02T05:00")  # local 2026-11-01, 25 hours long
+    pieces = day_pieces(buckets.bounds(buckets.bucket_starts(start, end, tz, "day"), end), start)
+    assert pieces.counted_buckets == []
+    assert list(zip(pieces.day_buckets, pieces.days, pieces.day_hours, strict=True)) == [
+        (1, dt.date(2026, 11, 1), mask(*range(4, 24))),
+        (1, dt.date(2026, 11, 2), mask(*range(0, 5))),
+    ]
+    assert pieces.span_buckets == []
+
+
+def test_kathmandu_midnights_leave_45_minute_spans_at_each_edge():
+    tz = zoneinfo.ZoneInfo("Asia/Kathmandu")  # +05:45: local midnight is 18:15 UTC
+    start, end = utc("2026-11-01T18:15"), utc("2026-11-02T18:15")
+    pieces = day_pieces(buckets.bounds(buckets.bucket_starts(start, end, tz, "day"), end), start)
+    assert list(zip(pieces.day_buckets, pieces.days, pieces.day_hours, strict=True)) == [
+        (1, dt.date(2026, 11, 1), mask(*range(19, 24))),
+        (1, dt.date(2026, 11, 2), mask(*range(0, 18))),
+    ]
+    assert list(zip(pieces.span_starts, pieces.span_ends, strict=True)) == [
+        (start, utc("2026-11-01T19:00")),
+        (utc("2026-11-02T18:00"), end),
+    ]
+
+
+def test_a_bucket_inside_one_hour_is_one_minute_span():
+    start, end = utc("2026-11-01T10:05"), utc("2026-11-01T10:40")
+    pieces = day_pieces([utc("2026-11-01T00:00"), end], start)
+    assert (pieces.counted_buckets, pieces.day_buckets) == ([], [])
+    assert (pieces.span_buckets, pieces.span_starts, pieces.span_ends) == ([1], [start], [end])
+
+
+def test_a_bucket_wholly_before_the_start_has_no_piece():
+    start = utc("2026-11-03T00:00")
+    pieces = day_pieces([utc("2026-11-01T00:00"), utc("2026-11-02T00:00"), utc("2026-11-04T00:00")], start)
+    assert (pieces.counted_buckets, pieces.counted_days) == ([2], [dt.date(2026, 11, 3)])
+    assert pieces.day_buckets == [] and pieces.span_buckets == []
