@@ -10,7 +10,7 @@ AND (cardinality(CAST(:user_ids AS text[])) = 0
      OR coalesce((SELECT l.person_id FROM identity_links l WHERE l.project_id = e.project_id AND l.alias_id = e.user_id), e.user_id)
         IN (SELECT coalesce((SELECT l.person_id FROM identity_links l WHERE l.project_id = :project_id AND l.alias_id = u.id), u.id)
             FROM unnest(CAST(:user_ids AS text[])) AS u (id)))
-AND NOT EXISTS (
+AND (CAST(:properties AS jsonb) = '{}' OR NOT EXISTS (
     SELECT 1 FROM jsonb_each(CAST(:properties AS jsonb)) AS f (key, wanted)
     WHERE (e.properties ->> f.key) IS NULL
-       OR (e.properties ->> f.key) NOT IN (SELECT jsonb_array_elements_text(f.wanted)))
+       OR (e.properties ->> f.key) NOT IN (SELECT jsonb_array_elements_text(f.wanted))))
