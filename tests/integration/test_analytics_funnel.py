@@ -119,3 +119,14 @@ def test_many_people_microsecond_times_and_steps_sharing_an_action(apps, conn):
     assert [s["people"] for s in got] == [151, 134, 96, 57]
     edge = ask(apps, [*params, ("user_id", "edge")])
     assert [(s["people"], s["median_seconds_from_previous"]) for s in edge] == [(1, None), (1, 1800.0), (0, None), (0, None)]
+
+
+def test_twenty_steps_over_the_widest_range_fit_the_packed_times(apps, conn):
+    steps = [f"s{i}" for i in range(20)]
+    rows = [step_event("all", s, 10 * i) for i, s in enumerate(steps)]
+    writes.load_rows(conn, copy_lines(rows, T0))
+    params = [("from", "1970-01-01T00:00:00Z"), ("to", "2100-01-01T00:00:00Z"), ("steps", ",".join(steps)), ("within", "300")]
+    start, end, _, f = parsed(params)
+    got = ask(apps, params)
+    assert got == oracle.funnel(rows, 1, start, end, f, steps, 300)
+    assert [s["people"] for s in got] == [1] * 20
