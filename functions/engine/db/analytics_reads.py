@@ -16,6 +16,7 @@ import orjson
 
 from engine.core.query import Query
 from engine.db.analytics_filters import query_params
+from engine.db.postgres import transaction
 from engine.db.queries import run_prepared
 
 
@@ -57,8 +58,10 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[li
     person's numbers orders them by step, then time, and each step's times are one slice."""
     kinds = list(dict.fromkeys(steps))
     base = (query.end - query.start) // dt.timedelta(microseconds=1) + 1
-    rows = run_prepared(conn, "analytics_funnel_times", **query_params(project_id, query), step_base=base,
-                        step_actions=[action for action, _ in kinds], step_elements=[element or "" for _, element in kinds])  # fmt: skip
+    params = {"step_base": base, "step_actions": [action for action, _ in kinds], "step_elements": [element or "" for _, element in kinds]}
+    with transaction(conn):
+        run_prepared(conn, "analytics_funnel_plan")
+        rows = run_prepared(conn, "analytics_funnel_times", **query_params(project_id, query), **params)
     place = [kinds.index(step) for step in steps]
     for (text,) in rows:
         packed = orjson.loads(text)
