@@ -4,6 +4,7 @@
 -- action, so action=a AND action=b would always be empty. An empty array is no filter.
 -- user_id matches a person: the given id resolved through identity_links, and every event whose
 -- id resolves to the same person. A property value is compared as text (properties ->> key).
+-- No property filter ('{}') is a constant PostgreSQL folds away instead of a check of every event.
 (cardinality(CAST(:actions AS text[])) = 0 OR e.action = ANY (CAST(:actions AS text[])))
 AND (cardinality(CAST(:elements AS text[])) = 0 OR e.element = ANY (CAST(:elements AS text[])))
 AND (cardinality(CAST(:user_ids AS text[])) = 0
