@@ -54,8 +54,8 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[li
     their events matching each step; steps that are alike share one list.
 
     PostgreSQL packs each time with its step's number i as i * base + time, base being longer than
-    the range (a range lies within 1970-2100: 21 times that in microseconds fits a bigint): one sort of a
-    person's numbers orders them by step, then time, and each step's times are one slice."""
+    the range (ranges lie within 1970-2100: 21 times that in microseconds fits a bigint); one sort
+    of a person's numbers orders them by step, then time, so each step's times are one slice."""
     kinds = list(dict.fromkeys(steps))
     base = (query.end - query.start) // dt.timedelta(microseconds=1) + 1
     params = {"step_base": base, "step_actions": [action for action, _ in kinds], "step_elements": [element or "" for _, element in kinds]}

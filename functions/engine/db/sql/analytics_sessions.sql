@@ -1,8 +1,8 @@
 -- GET /metrics/sessions over raw events (sessions need each person's sequence). A session is a
 -- person's events with one client session_id; a person's events without one are split where two
 -- consecutive ones are :gap seconds or more apart. Length = last event - first event.
--- Events with a session_id need only grouping (no order), so only those without one are sorted
--- for the window functions that find the gaps.
+-- Events with a session_id need only grouping (no time order, and PostgreSQL splits it over its
+-- parallel workers), so only those without one go through the window functions that find the gaps.
 WITH identified AS (
     SELECT count(*) AS events, extract(epoch FROM max(e."timestamp") - min(e."timestamp")) AS length
     FROM /* filtered events */ AS e
