@@ -87,9 +87,8 @@ def get_funnel(settings: Settings, request: flask.Request, rid: str) -> flask.Re
     project_id, q = _open(settings, request, "funnel")
     steps = funnel.parse_steps(q)
     within = query.int_param(q, "within", DEFAULT_WITHIN_SECONDS, 1, MAX_WITHIN_SECONDS)
-    actions = sorted({action for action, _ in steps})
-    rows = clients.read(settings, "metrics", lambda conn: reads.funnel_events(conn, project_id, q, actions))
-    return _answer("funnel", q, {"within": within, "steps": funnel.funnel(rows, steps, within)})
+    answer = clients.read(settings, "metrics", lambda conn: funnel.funnel(reads.funnel_times(conn, project_id, q, steps), steps, within))
+    return _answer("funnel", q, {"within": within, "steps": answer})
 
 
 def get_retention(settings: Settings, request: flask.Request, rid: str) -> flask.Response:

@@ -161,7 +161,7 @@ def test_csv_quotes_commas_quotes_and_line_breaks_in_utf8(apps, conn):
 
 
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe_and_json_keeps_them(apps, conn):
-    hostile = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcell", "plain"]
+    hostile = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcell", "plain"]
     rows = [{**e, "project_id": 1, "element": hostile[i % len(hostile)]} for i, e in enumerate(generated(10, 60))]
     writes.load_rows(conn, copy_lines(rows, START))
     params = [("from", "2026-10-20"), ("to", "2026-11-10"), ("by", "element")]

@@ -1,6 +1,7 @@
 """GET /metrics/funnel against its README definition (tests/analytics_oracle.funnel), exactly."""
 
 import datetime as dt
+import random
 import uuid
 from urllib.parse import urlencode
 
@@ -93,3 +94,39 @@ def test_twenty_steps_in_order_out_of_order_and_too_slowly(apps, conn):
         "conversion_from_previous": 1.0,
         "median_seconds_from_previous": 10.0,
     }
+
+
+def test_many_people_microsecond_times_and_steps_sharing_an_action(apps, conn):
+    rng = random.Random(5)
+    rows = [
+        step_event(
+            f"p{rng.randrange(150)}",
+            rng.choice(["view", "view", "play", "pause", "click"]),
+            rng.randrange(-3600, 7200) + rng.choice([0, 0.000001, 0.5, 0.999999]),
+            element=rng.choice([None, "video_player", 'élan, "quoted"']),
+        )
+        for _ in range(6000)
+    ]
+    # At the range's start; 1800 s later (within); a microsecond later than that (too late).
+    rows += [step_event("edge", "view", 0.25), step_event("edge", "view", 1800.25, "video_player"), step_event("edge", "play", 1800.250001)]
+    rng.shuffle(rows)
+    writes.load_rows(conn, copy_lines(rows, T0))
+    steps = ["view", "view:video_player", "play", "view"]
+    params = [("from", "2026-11-01T05:00:00.250000Z"), ("to", "2026-11-01T06:30:00Z"), ("steps", ",".join(steps)), ("within", "1800")]
+    start, end, _, f = parsed(params)
+    got = ask(apps, params)
+    assert got == oracle.funnel(rows, 1, start, end, f, steps, 1800)
+    assert [s["people"] for s in got] == [151, 134, 96, 57]
+    edge = ask(apps, [*params, ("user_id", "edge")])
+    assert [(s["people"], s["median_seconds_from_previous"]) for s in edge] == [(1, None), (1, 1800.0), (0, None), (0, None)]
+
+
+def test_twenty_steps_over_the_widest_range_fit_the_packed_times(apps, conn):
+    steps = [f"s{i}" for i in range(20)]
+    rows = [step_event("all", s, 10 * i) for i, s in enumerate(steps)]
+    writes.load_rows(conn, copy_lines(rows, T0))
+    params = [("from", "1970-01-01T00:00:00Z"), ("to", "2100-01-01T00:00:00Z"), ("steps", ",".join(steps)), ("within", "300")]
+    start, end, _, f = parsed(params)
+    got = ask(apps, params)
+    assert got == oracle.funnel(rows, 1, start, end, f, steps, 300)
+    assert [s["people"] for s in got] == [1] * 20

@@ -1,12 +1,14 @@
-"""Funnel steps and attempts (engine.core.funnel), on hand-made sequences."""
+"""Funnel steps and attempts (engine.core.funnel), on hand-made sequences and against the oracle on random ones."""
 
 import datetime as dt
+import random
 
 import pytest
 
 from engine.core import funnel
 from engine.core.errors import BadRequest
-from engine.core.query import parse_query
+from engine.core.query import Filters, parse_query
+from tests import analytics_oracle as oracle
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 ABC = (("a", None), ("b", None), ("c", "x"))
@@ -41,7 +43,7 @@ def test_bad_steps_are_a_400_naming_steps(raw):
     ],
 )
 def test_best_attempt_is_the_deepest_then_earliest(events, expected):
-    assert funnel.best_attempt(events, ABC, 10) == expected
+    assert funnel.best_attempt(funnel.step_times(events, ABC), 10) == expected
 
 
 def test_funnel_counts_people_and_conversions():
@@ -53,9 +55,47 @@ def test_funnel_counts_people_and_conversions():
         ("p2", 3, "b", None),
         ("p3", 0, "b", None),
     ]
-    assert funnel.funnel(rows, ABC, 10) == [
+    people = [funnel.step_times([(t * funnel.MICROSECONDS, a, e) for who, t, a, e in rows if who == p], ABC) for p in ("p1", "p2", "p3")]
+    assert funnel.funnel(people, ABC, 10) == [
         {"step": "a", "people": 2, "conversion_from_first": 1.0, "conversion_from_previous": 1.0, "median_seconds_from_previous": None},
         {"step": "b", "people": 2, "conversion_from_first": 1.0, "conversion_from_previous": 1.0, "median_seconds_from_previous": 2.0},
         {"step": "c:x", "people": 1, "conversion_from_first": 0.5, "conversion_from_previous": 0.5, "median_seconds_from_previous": 3.0},
     ]
     assert [s["conversion_from_first"] for s in funnel.funnel([], ABC, 10)] == [0.0, 0.0, 0.0]
+
+
+def test_an_event_matching_several_steps_is_in_each_of_their_lists():
+    steps = (("play", None), ("play", "x"), ("play", None))
+    events = [(5, "play", "x"), (1, "play", None), (3, "pause", "x")]
+    assert funnel.step_times(events, steps) == [[1, 5], [5], [1, 5]]
+
+
+def test_one_event_serves_one_step_of_an_attempt_only():
+    steps = (("play", None), ("play", None), ("play", None))
+    assert funnel.best_attempt(funnel.step_times([(0, "play", None), (0, "play", None), (4, "play", None)], steps), 10) == [0, 4]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_funnel_agrees_with_the_oracle_on_random_people(seed):
+    rng = random.Random(seed)
+    steps = [rng.choice(["a", "b", "c", "a:x", "b:y"]) for _ in range(rng.randint(2, 5))]
+    parsed = tuple((s.partition(":")[0], s.partition(":")[2] or None) for s in steps)
+    within = rng.choice([2, 5, 30])
+    events = [
+        {
+            "project_id": 1,
+            "user_id": f"u{rng.randrange(12)}",
+            "action": rng.choice("aabbccd"),
+            "element": rng.choice(["x", "y", None]),
+            "timestamp": NOW + dt.timedelta(seconds=rng.randrange(40), microseconds=rng.choice([0, 1, 500_000])),
+        }
+        for _ in range(rng.randint(0, 300))
+    ]
+    people: dict = {}
+    for e in events:
+        at = (e["timestamp"] - NOW) // dt.timedelta(microseconds=1)
+        people.setdefault(e["user_id"], []).append((at, e["action"], e["element"]))
+    rng.shuffle(events)
+    got = funnel.funnel([funnel.step_times(seq, parsed) for seq in people.values()], parsed, within)
+    end = NOW + dt.timedelta(seconds=300)
+    assert got == oracle.funnel(events, 1, NOW, end, Filters(), steps, within)

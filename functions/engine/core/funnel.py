@@ -9,6 +9,7 @@ attempt. For a given start, taking the earliest match of each next step reaches 
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from engine.core.query import Query, bad
 
 MIN_STEPS, MAX_STEPS = 2, 20
 _STEP = re.compile(r"^[^:\x00]+(:[^\x00]+)?$")
+MICROSECONDS = 1_000_000  # per second: the unit of the times funnel() reads
 
 
 def parse_steps(query: Query) -> tuple[tuple[str, str | None], ...]:
@@ -42,49 +44,54 @@ def step_name(step: tuple[str, str | None]) -> str:
 
 
 def _matches(step: tuple[str, str | None], action: str, element: str | None) -> bool:
+    """Whether an event of `action` on `element` matches a step (`action`, or `action:element`)."""
     return step[0] == action and (step[1] is None or step[1] == element)
 
 
-def best_attempt(events: list[tuple[float, str, str | None]], steps, within: float) -> list[float]:
-    """The times of the steps the person's deepest attempt reached (empty: never step 1). Events sorted by time."""
-    best: list[float] = []
-    for i, (t0, action, element) in enumerate(events):
-        if not _matches(steps[0], action, element):
-            continue
-        times = [t0]
-        for t, action_j, element_j in events[i + 1 :]:
-            if len(times) == len(steps) or t - t0 > within:
+def step_times(events: Iterable[tuple[int, str, str | None]], steps) -> list[list[int]]:
+    """A person's events (time, action, element) as best_attempt reads them: per step, the
+    ascending times of the events matching it."""
+    times: list[list[int]] = [[] for _ in steps]
+    for t, action, element in sorted(events, key=lambda event: event[0]):
+        for k, step in enumerate(steps):
+            if _matches(step, action, element):
+                times[k].append(t)
+    return times
+
+
+def best_attempt(times: list[list[int]], within: int) -> list[int]:
+    """The times of the steps the person's deepest attempt reached (empty: never step 1).
+
+    times[k]: the ascending times of the person's events matching step k (any unit, `within` in
+    the same). From each step-1 event in time order, each next step takes the earliest matching
+    event strictly later than the one before (bisect), until one is later than start + within."""
+    best: list[int] = []
+    depth = len(times)
+    for t0 in times[0]:
+        attempt, limit = [t0], t0 + within
+        for later in times[1:]:
+            i = bisect.bisect_right(later, attempt[-1])
+            if i == len(later) or later[i] > limit:
                 break
-            if t > times[-1] and _matches(steps[len(times)], action_j, element_j):
-                times.append(t)
-        if len(times) > len(best):
-            best = times
-            if len(best) == len(steps):
+            attempt.append(later[i])
+        if len(attempt) > len(best):
+            best = attempt
+            if len(best) == depth:
                 break
     return best
 
 
-def funnel(rows: Iterable[tuple[str, float, str, str | None]], steps, within: float) -> list[dict]:
-    """rows: (person, epoch seconds, action, element) sorted by person then time; one dict per step."""
+def funnel(people: Iterable[list[list[int]]], steps, within: int) -> list[dict]:
+    """people: per person, the times of their events matching each step (step_times), in
+    microseconds; within in seconds. One dict per step."""
     reached = [0] * len(steps)
     gaps: list[list[float]] = [[] for _ in steps]
-
-    def close(events):
-        times = best_attempt(events, steps, within)
-        for k, t in enumerate(times):
+    for times in people:
+        best = best_attempt(times, within * MICROSECONDS)
+        for k, t in enumerate(best):
             reached[k] += 1
             if k:
-                gaps[k].append(t - times[k - 1])
-
-    current, events = None, []
-    for who, t, action, element in rows:
-        if who != current:
-            if events:
-                close(events)
-            current, events = who, []
-        events.append((float(t), action, element))
-    if events:
-        close(events)
+                gaps[k].append((t - best[k - 1]) / MICROSECONDS)
     answer = []
     for k, step in enumerate(steps):
         answer.append(
