@@ -33,9 +33,13 @@ class Stores:
     namespace: str
     embedded_postgres: bool
     embedded_redis: bool
+    database_as_is: bool = False
 
     def describe(self) -> str:
-        pg = "embedded PostgreSQL" if self.embedded_postgres else "PostgreSQL at ANALYTICS_DATABASE_URL (scratch database)"
+        if self.database_as_is:
+            pg = "the PostgreSQL database given, as it is"
+        else:
+            pg = "embedded PostgreSQL" if self.embedded_postgres else "PostgreSQL at ANALYTICS_DATABASE_URL (scratch database)"
         rd = "embedded Redis" if self.embedded_redis else "Redis at ANALYTICS_REDIS_URL (scratch namespace)"
         return f"{pg}, {rd}"
 
@@ -125,7 +129,7 @@ def open_stores(root: Path, database_url: str | None, redis_url: str | None, as_
                 rurl = redis_url
                 stack.callback(delete_namespace, rurl, namespace)
             migrate.migrate(url)
-            yield Stores(url, rurl, namespace, database_url is None, redis_url is None)
+            yield Stores(url, rurl, namespace, database_url is None, redis_url is None, as_is)
         finally:
             stack.close()
             for server in reversed(servers):

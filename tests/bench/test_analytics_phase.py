@@ -36,7 +36,7 @@ def test_the_analytics_phase_measures_a_filled_database_and_leaves_its_events(tm
     with scratch_database(database_url) as filled:
         generate.generate(filled, generate.Shape(EVENTS, dt.datetime.now(dt.UTC).replace(microsecond=0), days=30))
         with open_stores(tmp_path, filled, redis_url, as_is=True) as stores:
-            assert stores.database_url == filled
+            assert stores.database_url == filled and stores.describe().startswith("the PostgreSQL database given, as it is")
             functions = Functions(stores, tmp_path / "logs", OVERRIDES)
             try:
                 functions.start()
