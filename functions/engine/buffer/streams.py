@@ -36,8 +36,8 @@ class RateLimited(Exception):
 # - Backpressure: nothing is appended when the backlog would pass its limit; nothing is
 #   ever trimmed. Deciding both here means concurrent requests cannot overrun either.
 # - Dedupe: an event whose client id was marked within the window is not appended again
-#   (buffer/dedupe.py keeps the marks). The mark is set just before the XADD (one HSETNX
-#   both checks and sets it) and removed again if the XADD fails, so no mark ever stands
+#   (buffer/dedupe.py keeps the marks). The mark is set just before the XADD (one HSET
+#   both checks and sets it: its reply says whether the id was new) and removed again if the XADD fails, so no mark ever stands
 #   for an event that is not in the stream; a retry after a failure appends it then.
 # KEYS: stream, counters, then each group's key bucket and address bucket. ARGV: dedupe
 # window ms, the marks' index hash, max backlog, the number of groups, three empty
