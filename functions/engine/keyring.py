@@ -3,7 +3,8 @@
 Ingest must keep answering while PostgreSQL is down, and a wrong key must not cost a query,
 so lookups are in memory. The ring reloads every KEYRING_REFRESH_SECONDS, and at most every
 KEYRING_MISS_RELOAD_SECONDS when a key it does not know is presented (so a key created a
-moment ago works at once, and a flood of wrong keys costs one query per interval). When a
+moment ago works at once, and a flood of wrong keys costs one query per interval). The
+scheduled reload runs on a thread of its own while lookups go on with the ring they have. When a
 reload fails the last good ring stays in use; with none at all, keys cannot be checked and
 the caller answers 503, never 401 for a key that may be valid.
 """
@@ -50,8 +51,18 @@ class KeyRing:
 
     def _reload(self, wait: bool, older_than: float) -> None:
         """Reload unless another thread is at it (then wait only if asked) or it just happened."""
-        if not self._reloading.acquire(blocking=wait):
-            return
+        if self._reloading.acquire(blocking=wait):
+            self._reload_and_release(older_than)
+
+    def _reload_in_background(self) -> None:
+        """The scheduled reload, on a thread of its own: the caller goes on with the ring it has, so
+        an event loop serving requests (async ingest) never waits on PostgreSQL for it, even when
+        PostgreSQL is down and the reload waits out its timeout."""
+        if self._reloading.acquire(blocking=False):
+            threading.Thread(target=self._reload_and_release, args=(1.0,), name="keyring-reload", daemon=True).start()
+
+    def _reload_and_release(self, older_than: float) -> None:
+        """The reload itself, with self._reloading held; releases it."""
         try:
             if self._clock() - self._tried_at < older_than:
                 return  # another thread reloaded while this one waited
@@ -71,7 +82,7 @@ class KeyRing:
         if self._grants is None:
             self._reload(wait=True, older_than=0.0)
         elif self._clock() - self._loaded_at > KEYRING_REFRESH_SECONDS:
-            self._reload(wait=False, older_than=1.0)
+            self._reload_in_background()
         grants = self._grants
         if grants is None:
             raise KeysUnavailable("the key list could not be loaded from PostgreSQL")

@@ -1,6 +1,8 @@
 """Keys, the key ring, client addresses and rate-limit buckets: the pure parts."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 
@@ -65,7 +67,44 @@ def test_ring_reloads_on_schedule_and_rate_limits_miss_reloads():
     assert len(calls) == 2
     clock.t = 40.0
     ring.lookup(apikeys.key_hash("wk_a"), "write", NOW)
-    assert len(calls) == 3
+    reloaded_within(calls, 3)
+
+
+def reloaded_within(calls: list, count: int, seconds: float = 5.0) -> None:
+    """The scheduled reload runs on a thread of its own: wait for it to have loaded `count` times."""
+    deadline = time.monotonic() + seconds
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(calls) == count
+
+
+def test_the_scheduled_reload_never_makes_a_lookup_wait_for_postgresql():
+    clock, calls = Clock(), []
+    rows = [(apikeys.key_hash("wk_a"), 2, "write", None)]
+    release = threading.Event()
+
+    def load():
+        calls.append(clock.t)
+        if len(calls) > 1:
+            assert release.wait(10)  # PostgreSQL slow or down: this reload hangs until released
+        return list(rows)
+
+    ring = KeyRing(load, clock)
+    assert ring.lookup(apikeys.key_hash("wk_a"), "write", NOW) == 2
+    clock.t = 40.0
+    rows[:] = [(apikeys.key_hash("wk_b"), 3, "write", None)]
+    started = time.monotonic()
+    for _ in range(20):  # every lookup meanwhile answers at once from the ring it has
+        assert ring.lookup(apikeys.key_hash("wk_a"), "write", NOW) == 2
+    assert time.monotonic() - started < 1.0
+    reloaded_within(calls, 2)  # one reload started, not one per lookup
+    release.set()
+    deadline = time.monotonic() + 5
+    while ring.lookup(apikeys.key_hash("wk_b"), "write", NOW) != 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ring.lookup(apikeys.key_hash("wk_b"), "write", NOW) == 3
+    assert ring.lookup(apikeys.key_hash("wk_a"), "write", NOW) is None
+    assert len(calls) == 2
 
 
 def test_ring_keeps_the_last_list_when_a_reload_fails_and_says_so_when_it_has_none():
