@@ -215,9 +215,10 @@ def generate(database_url: str, shape: Shape, drain_seconds: int = 0) -> dict:
         loaded = load_events(conn, shape)
         runs = load_task_runs(conn, shape, drain_seconds) if drain_seconds else 0
         load_seconds = time.perf_counter() - started
-        conn.run("ANALYZE events")
-        conn.run("ANALYZE event_ids")
-        conn.run("ANALYZE task_runs")
+        # Every table it filled, rollups included: reads planned on tables never analyzed are planned
+        # blind (a 30-day element breakdown at 3 M events: 1.9 s before ANALYZE, 1.0 s after), and
+        # autovacuum would analyze them only some time after a bulk load like this one.
+        conn.run("ANALYZE")
     finally:
         conn.close()
     seconds = time.perf_counter() - started

@@ -79,6 +79,23 @@ def test_the_task_runs_history_is_one_drain_a_second_and_a_refresh_every_30(conn
     assert conn.run("SELECT max(finished_at) FROM task_runs")[0][0] == END - dt.timedelta(seconds=1)
 
 
+def test_every_table_it_filled_is_analyzed_so_reads_are_planned_on_its_rows(conn, loaded):
+    filled = (
+        "events",
+        "event_ids",
+        "task_runs",
+        "rollup_minutes",
+        "rollup_minute_users",
+        "rollup_minute_elements",
+        "rollup_day_users",
+        "rollup_users",
+    )
+    analyzed = dict(
+        conn.run("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = ANY (:names)", names=list(filled))
+    )
+    assert analyzed == {name: True for name in filled}
+
+
 def test_the_command_line_loads_and_reports(settings, conn):
     command = [
         sys.executable,
