@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine import ingest
 from engine.core import apikeys
 from engine.core.pipeline import check_batch
 from engine.db import keystore
+from tests.helpers import append_checked
 
 
 def admin_key(conn, project_id: int) -> dict[str, str]:
@@ -26,7 +26,7 @@ def queue_for(settings, project_id: int, events: list[dict]) -> list[str]:
     received_at = dt.datetime.now(dt.UTC)
     checked = check_batch(events, received_at, settings.retention_days)
     assert all(c.errors is None for c in checked), [c.errors for c in checked if c.errors]
-    return ingest.append_checked(settings, checked, project_id, received_at, "test").event_ids
+    return append_checked(settings, checked, project_id, received_at, "test").event_ids
 
 
 def rows_mentioning(conn, needle: str) -> dict[str, list]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import uuid
@@ -9,7 +10,7 @@ import uuid
 import orjson
 import pytest
 
-from engine import ingest
+from engine import groupappend, ingest
 from engine.buffer.keys import Keys
 from engine.core import copyfmt, enrich
 from engine.core.pipeline import check_batch
@@ -20,8 +21,20 @@ def queue(settings, events: list[dict], request_id: str = "test") -> list[str]:
     received_at = dt.datetime.now(dt.UTC)
     checked = check_batch(events, received_at, settings.retention_days)
     assert all(c.errors is None for c in checked), [c.errors for c in checked if c.errors]
-    outcome = ingest.append_checked(settings, checked, 1, received_at, request_id)
-    return outcome.event_ids
+    return append_checked(settings, checked, 1, received_at, request_id).event_ids
+
+
+def append_checked(settings, checked, project_id: int, received_at, rid: str):
+    """ingest.append_checked (async, by group commit) run to its end on an event loop of its own,
+    whose asyncio Redis clients are closed after it."""
+
+    async def run():
+        try:
+            return await ingest.append_checked(settings, checked, project_id, received_at, rid)
+        finally:
+            await groupappend.release()
+
+    return asyncio.run(run())
 
 
 def append_raw(rclient, keys: Keys, payload: bytes) -> bytes:

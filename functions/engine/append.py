@@ -151,31 +151,6 @@ class Item:
     person: str = ""  # whose event: with several stream shards, it picks the shard (buffer/keys.shard_index)
 
 
-def append_items(
-    settings: Settings,
-    items: list[Item],
-    total: int,
-    rejected: list[dict],
-    project_id: int,
-    rid: str,
-    buckets: ratelimit.Buckets | None,
-    dropped: str | None = None,
-) -> Outcome:
-    """Append entries under the rate limits, backpressure and durability policy; count and log them.
-    With a drop reason (drop_reason), append none of them. (groupappend.append_items: the same, async.)"""
-    if dropped is not None:
-        return drop_items(items, total, rejected, dropped, settings, project_id, rid)
-    ids = answer_ids(items, total, buckets)
-    with refusals(settings, buckets, len(items)):
-        fsync_timeout = admit(settings)
-        entry_ids: list[bytes | None] = [None] * len(items)
-        for positions, shard_keys, call, group in shard_calls(settings, items, project_id, fsync_timeout, buckets):
-            replies = streams.settled(streams.append_groups(clients.node_client(settings, shard_keys), call, [group])[0])
-            place(entry_ids, positions, replies)
-    count_rejected(settings, rejected)
-    return appended(items, ids, entry_ids, rejected, project_id, rid)
-
-
 def answer_ids(items: list[Item], total: int, buckets: ratelimit.Buckets | None) -> list[str | None]:
     """The answer's event id per input index; refuses (413) a request no bucket could ever let through."""
     ids: list[str | None] = [None] * total

@@ -1,4 +1,4 @@
-"""The async append of the ingest function: append.append_items's steps, the script call by group commit.
+"""The append of the ingest function: append.py's steps, the script call by group commit.
 
 Every step but the call is append.py's own (answer ids, admission, refusals, logging); the
 call goes through the event loop's Committer of the shard (buffer/groupcommit.py), so the
@@ -74,7 +74,8 @@ async def append_items(
     buckets: ratelimit.Buckets | None,
     dropped: str | None = None,
 ) -> Outcome:
-    """append.append_items, awaiting group commit for the script call."""
+    """Append entries under the rate limits, backpressure and durability policy, awaiting group commit
+    for the script call; count and log them. With a drop reason (append.drop_reason), append none."""
     if dropped is not None:
         return await asyncio.to_thread(append.drop_items, items, total, rejected, dropped, settings, project_id, rid)
     ids = append.answer_ids(items, total, buckets)

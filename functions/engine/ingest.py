@@ -46,7 +46,7 @@ def checked_items(checked: list[Checked], project_id: int, received_at: dt.datet
     return items, [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
 
 
-def append_checked(
+async def append_checked(
     settings: Settings,
     checked: list[Checked],
     project_id: int,
@@ -55,22 +55,9 @@ def append_checked(
     buckets: ratelimit.Buckets | None = None,
     dropped: str | None = None,
 ) -> append.Outcome:
-    """Append the valid events to the stream; duplicates of a recent event_id are not appended,
-    nor is any event of a request with a drop reason (append.drop_reason)."""
-    items, rejected = checked_items(checked, project_id, received_at, rid)
-    return append.append_items(settings, items, len(checked), rejected, project_id, rid, buckets, dropped)
-
-
-async def append_waiting(
-    settings: Settings,
-    checked: list[Checked],
-    project_id: int,
-    received_at: dt.datetime,
-    rid: str,
-    buckets: ratelimit.Buckets | None,
-    dropped: str | None,
-) -> append.Outcome:
-    """append_checked for the async function: the script call shared with the requests waiting with it."""
+    """Append the valid events to the stream, the script call shared with the requests waiting with
+    this one (group commit); duplicates of a recent event_id are not appended, nor is any event of a
+    request with a drop reason (append.drop_reason)."""
     items, rejected = checked_items(checked, project_id, received_at, rid)
     return await groupappend.append_items(settings, items, len(checked), rejected, project_id, rid, buckets, dropped)
 
@@ -87,7 +74,7 @@ async def post_event(settings: Settings, request: flask.Request, rid: str) -> fl
         raise PayloadTooLarge(checked.errors["_schema"][0], {"limit_bytes": c.MAX_EVENT_BYTES})
     if checked.errors is not None:
         raise ValidationFailed("the event is not valid", checked.errors)
-    outcome = await append_waiting(settings, [checked], project_id, received_at, rid, buckets, append.drop_reason(settings, request))
+    outcome = await append_checked(settings, [checked], project_id, received_at, rid, buckets, append.drop_reason(settings, request))
     status = "dropped" if outcome.dropped else "duplicate" if outcome.duplicates else "accepted"
     return web.json_response(202, {"event_id": outcome.event_ids[0], "status": status}, outcome.headers())
 
@@ -103,7 +90,7 @@ async def post_events(settings: Settings, request: flask.Request, rid: str) -> f
     rejected = [{"index": r.index, "errors": r.errors} for r in checked if r.errors is not None]
     if len(rejected) == len(checked):
         raise ValidationFailed("no event in the batch is valid", {"rejected": rejected}, events=len(rejected))
-    outcome = await append_waiting(settings, checked, project_id, received_at, rid, buckets, append.drop_reason(settings, request))
+    outcome = await append_checked(settings, checked, project_id, received_at, rid, buckets, append.drop_reason(settings, request))
     body = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,

@@ -15,7 +15,7 @@ as a steady one is: every lookup then reads a full previous bucket, as in produc
 text keys, as many keys of their own (their window is a day: all of them would still be live).
 
 A request here is what ingest does with a body, without HTTP: parse it, validate the batch,
-build each entry (engine.ingest.append_checked's steps), then the one append script call.
+build each entry (engine.ingest.checked_items), then the one append script call.
 The value is requests/s with the marks, the floor the same with the layout before; the
 details also give the append call alone, where the whole difference lies, and the Redis
 server's CPU an event over all slices (INFO cpu; on a shared server, with whatever else it served).

@@ -9,13 +9,14 @@ import time
 import pytest
 import redis
 
-from engine import clients, ingest
+from engine import clients
 from engine.buffer.facts import server_facts
 from engine.core import durability
 from engine.core.errors import ServiceUnavailable
 from engine.core.pipeline import check_batch
 from engine.db import postgres, queries
 from tests.factories import make_event
+from tests.helpers import append_checked
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +95,7 @@ def test_ingest_refuses_when_the_policy_does(settings, rclient, keys):
     now = dt.datetime.now(dt.UTC)
     clients.reset()
     with pytest.raises(ServiceUnavailable) as caught:
-        ingest.append_checked(strict, check_batch([make_event()], now, 0), 1, now, "r")
+        append_checked(strict, check_batch([make_event()], now, 0), 1, now, "r")
     assert caught.value.status == 503 and caught.value.headers == {"Retry-After": "5"}
     assert rclient.xlen(keys.stream) == 0  # nothing half-done
 
