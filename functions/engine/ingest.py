@@ -65,7 +65,7 @@ async def append_checked(
 @append.counted()
 async def post_event(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /event: one event; 202 with its id once it is in the stream."""
-    project_id = auth.project_for_write_key(settings.write_key, request.headers, request.args, keyring.lookup_for(settings))
+    project_id = await keyring.write_project(settings, auth.presented_write_key(request.headers, request.args))
     document = parse_json(web.read_body(request))
     received_at = dt.datetime.now(dt.UTC)
     buckets = append.request_buckets(settings, request, received_at)
@@ -82,7 +82,7 @@ async def post_event(settings: Settings, request: flask.Request, rid: str) -> fl
 @append.counted()
 async def post_events(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /events: a batch; per-event results, 400 only when no event was usable."""
-    project_id = auth.project_for_write_key(settings.write_key, request.headers, request.args, keyring.lookup_for(settings))
+    project_id = await keyring.write_project(settings, auth.presented_write_key(request.headers, request.args))
     events, batch_sent_at = split_batch(parse_json(web.read_body(request)))
     received_at = dt.datetime.now(dt.UTC)
     buckets = append.request_buckets(settings, request, received_at)

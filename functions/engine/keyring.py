@@ -6,17 +6,20 @@ KEYRING_MISS_RELOAD_SECONDS when a key it does not know is presented (so a key c
 moment ago works at once, and a flood of wrong keys costs one query per interval). The
 scheduled reload runs on a thread of its own while lookups go on with the ring they have. When a
 reload fails the last good ring stays in use; with none at all, keys cannot be checked and
-the caller answers 503, never 401 for a key that may be valid.
+the caller answers 503, never 401 for a key that may be valid. An event loop (async ingest) asks
+write_project first, which runs a check that would wait for a reload on a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 import time
 from dataclasses import dataclass
 
 from engine.config import Settings
+from engine.core import auth
 from engine.db import keystore, postgres
 from engine.logs import get_logger
 
@@ -77,6 +80,14 @@ class KeyRing:
         finally:
             self._reloading.release()
 
+    def would_wait(self, key_hash: bytes) -> bool:
+        """Whether lookup(key_hash, ...) would reload from PostgreSQL before it answers: no list
+        yet, or a key the list lacks while an unknown key's reload is due."""
+        grants = self._grants
+        if grants is None:
+            return True
+        return key_hash not in grants and self._clock() - self._tried_at > KEYRING_MISS_RELOAD_SECONDS
+
     def lookup(self, key_hash: bytes, kind: str, now: dt.datetime) -> int | None:
         """The project a key of this kind opens now, or None; KeysUnavailable if it cannot tell."""
         if self._grants is None:
@@ -129,3 +140,15 @@ def lookup_for(settings: Settings):
     """The lookup auth needs: (key_hash, kind) -> project id or None, against this process's ring."""
     ring = ring_for(settings)
     return lambda key_hash, kind: ring.lookup(key_hash, kind, dt.datetime.now(dt.UTC))
+
+
+async def write_project(settings: Settings, presented: str | None) -> int:
+    """auth.project_for_write_key of a presented write key, for an event loop: a check that would
+    wait for the key list (no list yet, or an unknown key when its reload is due, up to the
+    reload's 2 s timeout with PostgreSQL down) runs on a worker thread, so a stream of wrong keys
+    never stalls the requests the loop is serving; every other check answers from memory at once."""
+    headers = {"X-Write-Key": presented} if presented else {}
+    if presented and not auth.opens_default(presented, settings.write_key):
+        if ring_for(settings).would_wait(auth.key_hash(presented)):
+            return await asyncio.to_thread(auth.project_for_write_key, settings.write_key, headers, {}, lookup_for(settings))
+    return auth.project_for_write_key(settings.write_key, headers, {}, lookup_for(settings))

@@ -34,13 +34,12 @@ def segment_error(exc: AppError) -> flask.Response:
     return web.json_response(exc.status, body, exc.headers)
 
 
-def _project(settings: Settings, request: flask.Request, document) -> int:
+async def _project(settings: Settings, request: flask.Request, document) -> int:
     """The write key as Basic username, X-Write-Key or ?key=, else writeKey in the body."""
     presented = auth.presented_write_key(request.headers, request.args)
     if not presented and isinstance(document, dict) and isinstance(document.get("writeKey"), str):
         presented = document["writeKey"]
-    headers = {"X-Write-Key": presented} if presented else {}
-    return auth.project_for_write_key(settings.write_key, headers, {}, keyring.lookup_for(settings))
+    return await keyring.write_project(settings, presented)
 
 
 def operation_entry(operation: dict, event_id, links, project_id: int, received_at: dt.datetime, rid: str) -> bytes:
@@ -112,7 +111,7 @@ def single(kind: str):
     @append.counted(render=segment_error)
     async def handler(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
         document = parse_json(web.read_body(request))
-        project_id = _project(settings, request, document)
+        project_id = await _project(settings, request, document)
         return await _accept(settings, request, rid, [document], kind, {}, project_id)
 
     return handler
@@ -122,7 +121,7 @@ def single(kind: str):
 async def post_batch(settings: Settings, request: flask.Request, rid: str) -> flask.Response:
     """POST /v1/batch: {"batch": [messages with their type], "context"?, "integrations"?, "sentAt"?, "writeKey"?}."""
     document = parse_json(web.read_body(request))
-    project_id = _project(settings, request, document)
+    project_id = await _project(settings, request, document)
     if not isinstance(document, dict) or not isinstance(document.get("batch"), list):
         raise BadRequest('a batch is {"batch": [messages]}', {"batch": ["Missing data for required field."]})
     messages = document["batch"]

@@ -1,5 +1,6 @@
 """Keys, the key ring, client addresses and rate-limit buckets: the pure parts."""
 
+import asyncio
 import datetime as dt
 import threading
 import time
@@ -10,6 +11,7 @@ from engine.buffer import ratelimit
 from engine.config import Settings
 from engine.core import apikeys, auth, clientip
 from engine.core.errors import ServiceUnavailable, Unauthorized
+from engine import keyring
 from engine.keyring import KeyRing, KeysUnavailable
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -105,6 +107,37 @@ def test_the_scheduled_reload_never_makes_a_lookup_wait_for_postgresql():
     assert ring.lookup(apikeys.key_hash("wk_b"), "write", NOW) == 3
     assert ring.lookup(apikeys.key_hash("wk_a"), "write", NOW) is None
     assert len(calls) == 2
+
+
+def test_an_unknown_write_key_waits_for_its_reload_on_a_thread_while_the_event_loop_answers_known_keys(monkeypatch):
+    clock, calls = Clock(), []
+    release = threading.Event()
+
+    def load():
+        calls.append(clock.t)
+        if len(calls) > 1:
+            assert release.wait(3)  # PostgreSQL slow or down: the unknown key's reload hangs until released
+        return [(apikeys.key_hash("wk_a"), 2, "write", None)]
+
+    ring = KeyRing(load, clock)
+    monkeypatch.setitem(keyring._rings, S.database_url, ring)
+    assert ring.lookup(apikeys.key_hash("wk_a"), "write", NOW) == 2
+    clock.t = 10.0  # an unknown key's reload is due, the scheduled one is not
+
+    async def scenario():
+        unknown = asyncio.create_task(keyring.write_project(S, "wk_unknown"))
+        await asyncio.sleep(0.2)
+        assert not unknown.done()  # its check waits for the reload, off the loop
+        known = [await keyring.write_project(S, "wk_a") for _ in range(20)]
+        configured = await keyring.write_project(S, S.write_key)
+        release.set()
+        with pytest.raises(Unauthorized):
+            await unknown
+        return known, configured
+
+    known, configured = asyncio.run(scenario())
+    assert known == [2] * 20 and configured == 1
+    assert calls == [0.0, 10.0]  # one reload for the unknown key, none for the known or configured ones
 
 
 def test_ring_keeps_the_last_list_when_a_reload_fails_and_says_so_when_it_has_none():
