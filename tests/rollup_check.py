@@ -89,8 +89,9 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
 
 def check_days(conn, events: list[dict]) -> None:
     """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
-    rollup_days each day's distinct user ids; the same per action in rollup_day_action_users and
-    rollup_day_actions; rollup_hour_actions the events, durations and their sum per UTC hour and action."""
+    rollup_days each day's distinct user ids, events, durations and their sum; the same per action in
+    rollup_day_action_users and rollup_day_actions; rollup_hour_actions the events, durations and
+    their sum per UTC hour and action."""
     present: dict = {}
     hours: dict = {}
     for e in events:
@@ -113,6 +114,20 @@ def check_days(conn, events: list[dict]) -> None:
     got = {(p, h, a): (n, d, s) for p, h, a, n, d, s in conn.run("SELECT * FROM rollup_hour_actions")}
     assert got.keys() == hours.keys()
     assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in hours.items())
+    days: dict = {}
+    for (p, hour, a), cell in hours.items():
+        for key in ((p, hour.date()), (p, hour.date(), a)):
+            total = days.setdefault(key, [0, 0, 0.0])
+            total[0], total[1], total[2] = total[0] + cell[0], total[1] + cell[1], total[2] + cell[2]
+    got = {(p, d): (n, c, s) for p, d, n, c, s in conn.run("SELECT project_id, day, events, durations, duration_sum FROM rollup_days")}
+    got.update(
+        {
+            (p, d, a): (n, c, s)
+            for p, d, a, n, c, s in conn.run("SELECT project_id, day, action, events, durations, duration_sum FROM rollup_day_actions")
+        }
+    )
+    assert got.keys() == days.keys()
+    assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in days.items())
 
 
 def _counted(present: dict) -> dict:

@@ -98,6 +98,21 @@ def test_a_replayed_batch_adds_nothing(conn, settings):
     rollup_check.check(conn, NOW, PROJECTS, settings)
 
 
+def test_the_day_counts_migration_fills_each_days_counts_from_its_hours(conn, settings):
+    load(conn, 3)
+    # As before sql/014_day_counts.sql: the new columns at their defaults, then its fill statements.
+    conn.run("UPDATE rollup_days SET events = 0, durations = 0, duration_sum = 0")
+    conn.run("UPDATE rollup_day_actions SET events = 0, durations = 0, duration_sum = 0")
+    assert conn.run("SELECT sum(events) FROM rollup_days")[0][0] == 0
+    migration = (ROOT / "sql" / "014_day_counts.sql").read_text()
+    fills = [part.strip() for part in migration.split(";") if part.strip().startswith("UPDATE")]
+    assert len(fills) == 2
+    for statement in fills:
+        conn.run(statement)
+    rollup_check.check_days(conn, rollup_check.stored_events(conn))
+    assert conn.run("SELECT sum(events) FROM rollup_days")[0][0] == conn.run("SELECT count(*) FROM events")[0][0]
+
+
 def test_verify_reports_a_corrupted_row_and_fix_rewrites_it(conn, settings):
     load(conn, 3, 1000)
     said = []

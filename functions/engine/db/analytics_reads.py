@@ -22,12 +22,12 @@ from engine.db.queries import run_prepared
 
 
 def series(conn, project_id: int, query: Query, bounds: list) -> tuple[dict, dict]:
-    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries: from the hour
-    and day rollups with no filter or only action, else per minute (element) or raw."""
+    """({bucket: (events, durations, duration sum)}, {bucket: people}) of a timeseries: from the day
+    and hour rollups with no filter or only action, else per minute (element) or raw."""
     if not bounds:
         return {}, {}
     if query.filters.day_ready:
-        pieces = day_pieces(bounds, query.start, counters=False).params()
+        pieces = day_pieces(bounds, query.start).params()  # counts of several actions add up: any day counts
         rows = run_prepared(conn, "analytics_counts_hours", project_id=project_id, actions=list(query.filters.actions), **pieces)
     else:
         rows = run_prepared(conn, "analytics_counts", **query_params(project_id, query), bounds=bounds)

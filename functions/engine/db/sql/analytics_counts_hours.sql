@@ -1,11 +1,23 @@
--- GET /metrics/timeseries's counts per bucket with no filter or only an action filter: the whole
--- UTC hours of each (bucket, day, hours) piece (engine.core.day_pieces, no counters) from
--- rollup_hour_actions (every action, or those asked for), the minutes at the buckets' edges from
--- rollup_minutes, or with actions from the raw events of those actions. Only the branches of one
--- case run; each piece reads its own rows (LATERAL; OFFSET 0 keeps the planner from flattening it
--- into a join that scans every partition): an index range scan per piece.
+-- GET /metrics/timeseries's counts per bucket with no filter or only an action filter: a bucket
+-- that is one whole UTC day from its day counter (rollup_days, or rollup_day_actions summed over
+-- the actions asked for; sql/014_day_counts.sql), the whole UTC hours of each other (bucket, day,
+-- hours) piece (engine.core.day_pieces) from rollup_hour_actions (every action, or those asked
+-- for), the minutes at the buckets' edges from rollup_minutes, or with actions from the raw
+-- events of those actions. Only the branches of one case run; each piece reads its own rows
+-- (LATERAL; OFFSET 0 keeps the planner from flattening it into a join that scans every
+-- partition): an index range scan per piece.
 SELECT bucket, sum(events), sum(durations), sum(duration_sum)
 FROM (
+    SELECT k.bucket, d.events, d.durations, d.duration_sum
+    FROM unnest(CAST(:counted_buckets AS integer[]), CAST(:counted_days AS date[])) AS k (bucket, day)
+    JOIN rollup_days d ON d.project_id = :project_id AND d.day = k.day
+    WHERE cardinality(CAST(:actions AS text[])) = 0
+    UNION ALL
+    SELECT k.bucket, d.events, d.durations, d.duration_sum
+    FROM unnest(CAST(:counted_buckets AS integer[]), CAST(:counted_days AS date[])) AS k (bucket, day)
+    JOIN rollup_day_actions d ON d.project_id = :project_id AND d.day = k.day AND d.action = ANY (CAST(:actions AS text[]))
+    WHERE cardinality(CAST(:actions AS text[])) > 0
+    UNION ALL
     SELECT k.bucket, h.events, h.durations, h.duration_sum
     FROM unnest(CAST(:day_buckets AS integer[]), CAST(:days AS date[]), CAST(:day_hours AS integer[])) AS k (bucket, day, hours)
     CROSS JOIN LATERAL (
