@@ -5,7 +5,9 @@
 -- for), the minutes at the buckets' edges from rollup_minutes, or with actions from the raw
 -- events of those actions. Only the branches of one case run; each piece reads its own rows
 -- (LATERAL; OFFSET 0 keeps the planner from flattening it into a join that scans every
--- partition): an index range scan per piece.
+-- partition): an index range scan per piece. Each lateral repeats its branch's condition: a
+-- subquery is planned on its own, and only a condition inside it that folds to false spares the
+-- planner its events partitions (64 at 90 days: milliseconds a request).
 SELECT bucket, sum(events), sum(durations), sum(duration_sum)
 FROM (
     SELECT k.bucket, d.events, d.durations, d.duration_sum
@@ -31,7 +33,8 @@ FROM (
     FROM unnest(CAST(:span_buckets AS integer[]), CAST(:span_starts AS timestamptz[]), CAST(:span_ends AS timestamptz[])) AS k (bucket, low, high)
     CROSS JOIN LATERAL (
         SELECT m.events, m.durations, m.duration_sum FROM rollup_minutes m
-        WHERE m.project_id = :project_id AND m.minute >= k.low AND m.minute < k.high OFFSET 0) AS m
+        WHERE m.project_id = :project_id AND m.minute >= k.low AND m.minute < k.high
+          AND cardinality(CAST(:actions AS text[])) = 0 OFFSET 0) AS m
     WHERE cardinality(CAST(:actions AS text[])) = 0
     UNION ALL
     SELECT k.bucket, 1, CASE WHEN e.duration IS NULL THEN 0 ELSE 1 END, coalesce(CAST(e.duration AS numeric), 0)
@@ -39,7 +42,8 @@ FROM (
     CROSS JOIN LATERAL (
         SELECT e.duration FROM events e
         WHERE e.project_id = :project_id AND e."timestamp" >= k.low AND e."timestamp" < k.high
-          AND e.action = ANY (CAST(:actions AS text[])) OFFSET 0) AS e
+          AND e.action = ANY (CAST(:actions AS text[]))
+          AND cardinality(CAST(:actions AS text[])) > 0 AND cardinality(CAST(:span_buckets AS integer[])) > 0 OFFSET 0) AS e
     WHERE cardinality(CAST(:actions AS text[])) > 0
 ) AS c
 GROUP BY bucket
