@@ -90,7 +90,7 @@ def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_unlisted(rclien
     holding = [key for key in shard_keys(rclient, keys) if rclient.hexists(key, lone.bytes)]
     bucket = 1_900_000_000_000 // WINDOW_MS
     assert len(holding) == 1 and holding[0].startswith(f"{keys.seen}:{bucket}:0:".encode())
-    assert rclient.hget(retired_key(keys), str(bucket)) == b"1024"  # so the next bucket but one deletes it
+    assert rclient.hget(retired_key(keys), str(bucket)) == b"1024"  # so a call two buckets later deletes it
 
 
 def test_marks_in_a_generation_that_filled_up_within_the_call_are_found_by_the_rest_of_it(rclient, keys):
@@ -173,6 +173,10 @@ def retired_key(keys) -> str:
     return f"{keys.seen}:gc"
 
 
+def bucket_of(shard: bytes) -> int:
+    return int(shard.split(b":")[-3])
+
+
 def test_shards_have_no_expiry_of_their_own_and_their_bucket_is_listed_for_deletion(rclient, keys):
     start = 1_900_000_000_000 + 12_345  # 52,345 ms into its bucket (one window wide)
     bucket = start // WINDOW_MS
@@ -190,21 +194,24 @@ def test_shards_have_no_expiry_of_their_own_and_their_bucket_is_listed_for_delet
     assert dedupe.marks_held(rclient, keys.seen) == 3000
 
 
-def test_the_call_that_starts_a_bucket_deletes_the_shards_of_the_buckets_past_the_window(rclient, keys):
+def test_calls_that_mark_delete_the_shards_of_the_buckets_past_the_window_4096_names_a_call(rclient, keys):
     # Marks in three consecutive buckets; the first grows a second generation (at 64 marks a shard,
-    # its first 1,024 shards hold 65,536 marks; the 70,000 add one of 4,096 shards).
+    # its first 1,024 shards hold 65,536 marks; the 70,000 add one of 4,096 shards): 5,120 names.
     first, second, third = new_ids(70_000, 60), new_ids(2000, 61), new_ids(2000, 62)
     assert append(rclient, keys, first, AT[0], per_shard=64) == [False] * len(first)
     assert rclient.hget(keys.seen, str(B0)) == b"1024 4096"
     assert append(rclient, keys, second, AT[1]) == [False] * len(second)
-    held = {int(key.split(b":")[-3]) for key in shard_keys(rclient, keys)}
-    assert held == {B0, B0 + 1} and rclient.exists(bitmap_key(keys, 1)) == 1
-    assert append(rclient, keys, third, AT[2]) == [False] * len(third)
-    # AT[2]'s first call deleted bucket B0 (past the window): its shards of both generations and its
-    # entry in the list; the bucket before (still read by lookups) kept its shards and bitmap.
-    assert {int(key.split(b":")[-3]) for key in shard_keys(rclient, keys)} == {B0 + 1, B0 + 2}
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0, B0 + 1}
+    # AT[2]'s first call deletes 4,096 names of bucket B0 (past the window): generation 0, then
+    # generation 1's shards 0 to 3,071; the next call the rest, and B0's entry in the list.
+    assert append(rclient, keys, third[:1], AT[2]) == [False]
+    assert rclient.hget(retired_key(keys), f"{B0}:d") == b"4096"
+    left = [key.split(b":")[-2:] for key in shard_keys(rclient, keys) if bucket_of(key) == B0]
+    assert left and all(gen == b"1" and int(shard) >= 3072 for gen, shard in left)
+    assert append(rclient, keys, third[1:], AT[2]) == [False] * (len(third) - 1)
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0 + 1, B0 + 2}
     assert set(rclient.hkeys(retired_key(keys))) == {str(B0 + 1).encode(), str(B0 + 2).encode()}
-    assert rclient.exists(bitmap_key(keys, 1)) == 1
+    assert rclient.exists(bitmap_key(keys, 1)) == 1  # the bucket before, still read by lookups, kept all of its keys
     assert append(rclient, keys, second[:500] + first[:500], AT[2] + 1) == [True] * 500 + [False] * 500
 
 
@@ -213,13 +220,13 @@ def test_after_a_quiet_spell_the_first_call_deletes_every_bucket_left_before_it(
     assert append(rclient, keys, marked[:2500], AT[0]) == [False] * 2500
     assert append(rclient, keys, marked[2500:], AT[1]) == [False] * 2500
     # Hours without a call: the index and the bitmaps expire (as their PEXPIRE makes them); the
-    # shards, which have no expiry, stay until the next call that starts a bucket.
+    # shards, which have no expiry, stay until the next call that makes a mark.
     rclient.delete(keys.seen, bitmap_key(keys, 0), bitmap_key(keys, 1))
     assert len(shard_keys(rclient, keys)) > 1500
     later = AT[1] + 5 * WINDOW_MS
     assert append(rclient, keys, marked[:1000], later) == [False] * 1000  # past the window: accepted again
     now_bucket = later // WINDOW_MS
-    assert {int(key.split(b":")[-3]) for key in shard_keys(rclient, keys)} == {now_bucket}
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {now_bucket}
     assert rclient.hkeys(retired_key(keys)) == [str(now_bucket).encode()]
     assert dedupe.marks_held(rclient, keys.seen) == 1000
 

@@ -5,9 +5,10 @@ buckets (window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within
 spread over shard hashes by a hash of the id, so that each shard stays under the server's
 hash-max-listpack-entries and keeps Redis's compact listpack encoding (about 23 bytes a mark
 against 149 for a key of its own, measured in the README's memory model). A bucket's shards
-have no expiry of their own: the call that starts a bucket deletes those of every bucket no
-lookup can reach any more, listed with their generations' shard counts in a hash of their own
-(Keys.seen:gc, which never expires, so a quiet spell of any length ends with that deletion). The
+have no expiry of their own: calls that make marks delete those of every bucket no lookup can
+reach any more, a few thousand shard names a call, listed with their generations' shard counts
+in a hash of their own (Keys.seen:gc, which never expires, so a quiet spell of any length ends
+with that deletion). The
 bucket's bitmap, a pre-check that lets most lookups of a new id skip the bucket's shards, expires
 when no lookup can reach it. The index hash (Keys.seen) records, per live bucket, the shard
 counts of its generations, how many marks it holds and its bitmap's size.
@@ -37,10 +38,11 @@ from engine.core import constants as c
 # Cost per new mark, measured (README, "Scale-out and the dedupe append: their figures"): a
 # GETBIT (and HEXISTS when the bit is 1), the HSET and a SETBIT, nothing else. No shard gets an
 # expiry (an HLEN a mark told the HSET that created one): save_marks lists the current bucket's
-# generations in Keys.seen:gc, and the call that starts a bucket unlinks every shard name of the
-# listed buckets before the oldest live one (once a bucket, DEDUPE_UNLINK_KEYS_A_CALL names an
-# UNLINK). Every argument Redis gets is a string: a Lua number is converted with snprintf's %.17g
-# on each call, so offsets and shard names are formatted with %d and the values are '1'.
+# generations in Keys.seen:gc and unlinks the shard names of the listed buckets before the oldest
+# live one, DEDUPE_UNLINK_NAMES_A_CALL at most a call (how far it got: '<bucket>:d' in the list),
+# so a bucket of many shards costs many calls a little each, not one call much. Every argument
+# a mark gives Redis is a string (Redis converts a Lua number with snprintf's %.17g, on every
+# call): offsets and shard names are formatted with %d, and the values are '1'.
 # At steady state a new id's lookup would scan a full listpack shard of the previous bucket to
 # its end; the bucket's bitmap (a string of M bits, M a power of two, sized when the bucket is
 # created: DEDUPE_BITMAP_BITS_PER_MARK for each mark the bucket before held) answers most of
@@ -54,16 +56,16 @@ from engine.core import constants as c
 # buckets whose shards are still to be deleted, Keys.seen .. ':gc' ('<bucket>' = shard counts of
 # its generations, as in the index), all under the namespace's hash tag. A script of before (a
 # rolling deploy) reads and marks the same shards; the shards it creates get their expiry as
-# before, and the ones this script creates in its buckets are deleted by this script's next bucket
-# but one (rolled back for good, those stay: Keys.seen:gc lists them). Index fields: '<bucket>' =
-# shard counts of its generations ('256 1024'), '<bucket>:n' = marks in its last generation,
-# '<bucket>:t' = marks in the bucket, '<bucket>:m' = its bitmap's bits (none: no bitmap, every
-# lookup reads the shards), '<bucket>:k' = marks that set their bit. The bitmap is trusted only
-# while k = t: a script without bitmaps (a rolling deploy; such a script reads and writes every
-# other field as this one does) adds to t alone. A bucket's first generation gets enough shards
-# for as many marks as the bucket before it held; when a generation fills its shards to `marks per
-# shard`, a new one with four times the shards takes over (a burst, or the first bucket after a
-# quiet spell), so no shard outgrows its compact encoding.
+# before, and the ones this script creates are deleted by its calls two buckets later (rolled back
+# for good, those stay: Keys.seen:gc lists them). Index fields: '<bucket>' = shard counts of its
+# generations ('256 1024'), '<bucket>:n' = marks in its last generation, '<bucket>:t' = marks in
+# the bucket, '<bucket>:m' = its bitmap's bits (none: no bitmap, every lookup reads the shards),
+# '<bucket>:k' = marks that set their bit. The bitmap is trusted only while k = t: a script
+# without bitmaps (a rolling deploy; such a script reads and writes every other field as this one
+# does) adds to t alone. A bucket's first generation gets enough shards for as many marks as the
+# bucket before it held; when a generation fills its shards to `marks per shard`, a new one with
+# four times the shards takes over (a burst, or the first bucket after a quiet spell), so no shard
+# outgrows its compact encoding.
 LUA = f"""
 local window, width, per_shard = tonumber(ARGV[1]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local seen = ARGV[2]
@@ -158,24 +160,32 @@ local function unmark(shard, id)
   fresh.n, fresh.t = fresh.n - 1, fresh.t - 1
 end
 local function delete_retired()
-  local listed = redis.call('HGETALL', retired)
-  for i = 1, #listed, 2 do
-    local bucket = tonumber(listed[i])
+  local listed, record = redis.call('HGETALL', retired), {{}}
+  for i = 1, #listed, 2 do record[listed[i]] = listed[i + 1] end
+  local budget = {c.DEDUPE_UNLINK_NAMES_A_CALL}
+  for field, counts in pairs(record) do
+    local bucket = tonumber(field)
     if bucket and bucket < oldest then
-      local names, g = {{seen .. ':' .. listed[i] .. ':b'}}, 0
-      for k in string.gmatch(listed[i + 1], '%d+') do
-        local prefix = seen .. ':' .. listed[i] .. ':' .. g .. ':'
-        for s = 0, tonumber(k) - 1 do
+      local done, at, names = tonumber(record[field .. ':d']) or 0, 0, {{}}
+      local g = 0
+      for k in string.gmatch(counts, '%d+') do
+        local prefix = seen .. ':' .. field .. ':' .. g .. ':'
+        for s = math.max(done - at, 0), tonumber(k) - 1 do
+          if #names == budget then break end
           names[#names + 1] = prefix .. format('%d', s)
-          if #names == {c.DEDUPE_UNLINK_KEYS_A_CALL} then
-            redis.call('UNLINK', unpack(names))
-            names = {{}}
-          end
         end
-        g = g + 1
+        at, g = at + tonumber(k), g + 1
       end
-      if #names > 0 then redis.call('UNLINK', unpack(names)) end
-      redis.call('HDEL', retired, listed[i])
+      for i = 1, #names, {c.DEDUPE_UNLINK_KEYS_A_CALL} do
+        redis.call('UNLINK', unpack(names, i, math.min(i + {c.DEDUPE_UNLINK_KEYS_A_CALL} - 1, #names)))
+      end
+      done, budget = done + #names, budget - #names
+      if done < at then
+        redis.call('HSET', retired, field .. ':d', done)
+        return
+      end
+      redis.call('UNLINK', seen .. ':' .. field .. ':b')
+      redis.call('HDEL', retired, field, field .. ':d')
     end
   end
 end
@@ -198,9 +208,9 @@ local function save_marks()
       if bucket and bucket < oldest then redis.call('HDEL', seen, field) end
     end
     redis.call('PEXPIRE', seen, expire_ms)
-    delete_retired()
   end
   redis.call('HSET', retired, tostring(current), counts)
+  delete_retired()
 end
 """
 
