@@ -194,7 +194,7 @@ def test_shards_have_no_expiry_of_their_own_and_their_bucket_is_listed_for_delet
     assert dedupe.marks_held(rclient, keys.seen) == 3000
 
 
-def test_calls_that_mark_delete_the_shards_of_the_buckets_past_the_window_4096_names_a_call(rclient, keys):
+def test_calls_that_mark_delete_the_shards_of_the_buckets_past_the_window_1024_names_a_call(rclient, keys):
     # Marks in three consecutive buckets; the first grows a second generation (at 64 marks a shard,
     # its first 1,024 shards hold 65,536 marks; the 70,000 add one of 4,096 shards): 5,120 names.
     first, second, third = new_ids(70_000, 60), new_ids(2000, 61), new_ids(2000, 62)
@@ -202,13 +202,17 @@ def test_calls_that_mark_delete_the_shards_of_the_buckets_past_the_window_4096_n
     assert rclient.hget(keys.seen, str(B0)) == b"1024 4096"
     assert append(rclient, keys, second, AT[1]) == [False] * len(second)
     assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0, B0 + 1}
-    # AT[2]'s first call deletes 4,096 names of bucket B0 (past the window): generation 0, then
-    # generation 1's shards 0 to 3,071; the next call the rest, and B0's entry in the list.
+    # AT[2]'s first call deletes 1,024 names of bucket B0 (past the window), its generation 0; the next
+    # generation 1's shards 0 to 1,023; three more calls the rest, and B0's entry in the list.
     assert append(rclient, keys, third[:1], AT[2]) == [False]
-    assert rclient.hget(retired_key(keys), f"{B0}:d") == b"4096"
+    assert rclient.hget(retired_key(keys), f"{B0}:d") == b"1024"
+    assert {key.split(b":")[-2] for key in shard_keys(rclient, keys) if bucket_of(key) == B0} == {b"1"}
+    assert append(rclient, keys, third[1:2], AT[2]) == [False]
     left = [key.split(b":")[-2:] for key in shard_keys(rclient, keys) if bucket_of(key) == B0]
-    assert left and all(gen == b"1" and int(shard) >= 3072 for gen, shard in left)
-    assert append(rclient, keys, third[1:], AT[2]) == [False] * (len(third) - 1)
+    assert left and all(gen == b"1" and int(shard) >= 1024 for gen, shard in left)
+    for start in (2, 3, 4):
+        assert append(rclient, keys, third[start : start + 1], AT[2]) == [False]
+    assert append(rclient, keys, third[5:], AT[2]) == [False] * (len(third) - 5)
     assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0 + 1, B0 + 2}
     assert set(rclient.hkeys(retired_key(keys))) == {str(B0 + 1).encode(), str(B0 + 2).encode()}
     assert rclient.exists(bitmap_key(keys, 1)) == 1  # the bucket before, still read by lookups, kept all of its keys

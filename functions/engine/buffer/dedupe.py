@@ -1,17 +1,17 @@
 """Dedupe marks: the client event_ids ingest remembers for the window, in compact Redis hashes.
 
-A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into
-buckets (window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within a bucket,
-spread over shard hashes by a hash of the id, so that each shard stays under the server's
+A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into buckets
+(window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within a bucket, spread over
+shard hashes by a hash of the id, so that each shard stays under the server's
 hash-max-listpack-entries and keeps Redis's compact listpack encoding (about 23 bytes a mark
-against 149 for a key of its own, measured in the README's memory model). A bucket's shards
-have no expiry of their own: calls that make marks delete those of every bucket no lookup can
-reach any more, a few thousand shard names a call, listed with their generations' shard counts
-in a hash of their own (Keys.seen:gc, which never expires, so a quiet spell of any length ends
-with that deletion). The
-bucket's bitmap, a pre-check that lets most lookups of a new id skip the bucket's shards, expires
-when no lookup can reach it. The index hash (Keys.seen) records, per live bucket, the shard
-counts of its generations, how many marks it holds and its bitmap's size.
+against 149 for a key of its own, measured in the README's memory model). A bucket's shards have
+no expiry of their own: calls that make marks delete those of every bucket no lookup can reach
+any more, DEDUPE_UNLINK_NAMES_A_CALL shard names at most a call, listed with their generations'
+shard counts in a hash of their own (Keys.seen:gc, which never expires, so a quiet spell of any
+length ends with that deletion). The bucket's bitmap, a pre-check that lets most lookups of a
+new id skip the bucket's shards, expires when no lookup can reach it. The index hash (Keys.seen)
+records, per live bucket, the shard counts of its generations, how many marks it holds and its
+bitmap's size.
 
 Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window
 (skipping one only when its bitmap's bit for the id is 0, which no mark of the id leaves),
@@ -176,9 +176,7 @@ local function delete_retired()
         end
         at, g = at + tonumber(k), g + 1
       end
-      for i = 1, #names, {c.DEDUPE_UNLINK_KEYS_A_CALL} do
-        redis.call('UNLINK', unpack(names, i, math.min(i + {c.DEDUPE_UNLINK_KEYS_A_CALL} - 1, #names)))
-      end
+      if #names > 0 then redis.call('UNLINK', unpack(names)) end
       done, budget = done + #names, budget - #names
       if done < at then
         redis.call('HSET', retired, field .. ':d', done)
