@@ -27,13 +27,13 @@ WINDOW_MS = WINDOW_SECONDS * 1000
 PAYLOAD = b"{}"
 
 
-def append(rclient, keys, ids: list[uuid.UUID], clock_ms: int) -> list[bool]:
-    """Append ids at clock_ms, 500 a call; True where the answer was "duplicate"."""
+def append(rclient, keys, ids: list[uuid.UUID], clock_ms: int, per_shard: int = 256) -> list[bool]:
+    """Append ids at clock_ms, 500 a call, per_shard marks a shard; True where the answer was "duplicate"."""
     answers = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         replies = streams.append_events(
-            rclient, keys, [(i.bytes, PAYLOAD) for i in chunk], WINDOW_SECONDS, 10**9, marks_per_shard=256, clock_ms=clock_ms
+            rclient, keys, [(i.bytes, PAYLOAD) for i in chunk], WINDOW_SECONDS, 10**9, marks_per_shard=per_shard, clock_ms=clock_ms
         )
         answers += [reply is None for reply in replies]
     return answers
@@ -75,30 +75,11 @@ def test_a_duplicate_within_one_request_is_answered_duplicate(rclient, keys):
 
 
 def shard_keys(rclient, keys) -> list[bytes]:
-    """The namespace's shard hashes (every key under Keys.seen but the index itself and the bitmaps)."""
-    return [key for key in rclient.scan_iter(match=f"{keys.seen}:*", count=1000) if not key.endswith(b":b")]
+    """The namespace's shard hashes (every key under Keys.seen but the index itself, the bitmaps and the list of buckets to delete)."""
+    return [key for key in rclient.scan_iter(match=f"{keys.seen}:*", count=1000) if not key.endswith((b":b", b":gc"))]
 
 
-def test_every_shard_expires_at_its_bucket_end_plus_the_window_set_once_when_it_is_created(rclient, keys):
-    start = 1_900_000_000_000 + 12_345  # 52,345 ms into its bucket (one window wide)
-    bucket = start // WINDOW_MS
-    rng = random.Random(21)
-    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(3000)]
-    assert append(rclient, keys, ids[:2000], start) == [False] * 2000
-    # The names as before: <seen>:<bucket>:<generation>:<xor of the id's four words, low 10 bits>.
-    words = [struct.unpack(">iiii", i.bytes) for i in ids[:2000]]
-    named = {f"{keys.seen}:{bucket}:0:{(a ^ b ^ c ^ d) & 1023}".encode() for a, b, c, d in words}
-    first = {key: rclient.pttl(key) for key in shard_keys(rclient, keys)}
-    expected = (bucket + 1) * WINDOW_MS + WINDOW_MS - start
-    assert set(first) == named and all(expected - 5000 < ttl <= expected for ttl in first.values())
-    # Marks 5 s later in the same bucket leave each shard's expiry as it was (no PEXPIRE per mark,
-    # which would have moved it 5 s closer): only the real time between the two readings passed.
-    assert append(rclient, keys, ids[2000:], start + 5_000) == [False] * 1000
-    assert all(first[key] - 2500 < rclient.pttl(key) <= first[key] for key in first)
-    assert dedupe.marks_held(rclient, keys.seen) == 3000
-
-
-def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_without_an_expiry(rclient, keys):
+def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_unlisted(rclient, keys):
     lone = uuid.uuid4()
     rclient.set(keys.stream, "not a stream")  # XADD fails: WRONGTYPE
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
@@ -107,7 +88,9 @@ def test_a_mark_taken_back_after_a_failed_append_leaves_no_shard_without_an_expi
     rclient.delete(keys.stream)
     assert append(rclient, keys, [lone], 1_900_000_000_000) == [False]  # the retry is appended
     holding = [key for key in shard_keys(rclient, keys) if rclient.hexists(key, lone.bytes)]
-    assert len(holding) == 1 and rclient.pttl(holding[0]) > WINDOW_MS
+    bucket = 1_900_000_000_000 // WINDOW_MS
+    assert len(holding) == 1 and holding[0].startswith(f"{keys.seen}:{bucket}:0:".encode())
+    assert rclient.hget(retired_key(keys), str(bucket)) == b"1024"  # so a call two buckets later deletes it
 
 
 def test_marks_in_a_generation_that_filled_up_within_the_call_are_found_by_the_rest_of_it(rclient, keys):
@@ -184,6 +167,72 @@ def steady_bucket(rclient, keys, before: int, marks: list[uuid.UUID]) -> int:
 
 def bitmap_key(keys, k: int) -> str:
     return f"{keys.seen}:{B0 + k}:b"
+
+
+def retired_key(keys) -> str:
+    return f"{keys.seen}:gc"
+
+
+def bucket_of(shard: bytes) -> int:
+    return int(shard.split(b":")[-3])
+
+
+def test_shards_have_no_expiry_of_their_own_and_their_bucket_is_listed_for_deletion(rclient, keys):
+    start = 1_900_000_000_000 + 12_345  # 52,345 ms into its bucket (one window wide)
+    bucket = start // WINDOW_MS
+    rng = random.Random(21)
+    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(3000)]
+    assert append(rclient, keys, ids[:2000], start) == [False] * 2000
+    # The names as before: <seen>:<bucket>:<generation>:<xor of the id's four words, low 10 bits>.
+    words = [struct.unpack(">iiii", i.bytes) for i in ids[:2000]]
+    named = {f"{keys.seen}:{bucket}:0:{(a ^ b ^ c ^ d) & 1023}".encode() for a, b, c, d in words}
+    assert set(shard_keys(rclient, keys)) == named
+    assert {rclient.pttl(key) for key in named} == {-1}  # no PEXPIRE a shard: the script deletes them (below)
+    assert rclient.hgetall(retired_key(keys)) == {str(bucket).encode(): b"1024"}
+    assert rclient.pttl(retired_key(keys)) == -1  # kept as long as it lists shards
+    assert append(rclient, keys, ids[2000:], start + 5_000) == [False] * 1000
+    assert dedupe.marks_held(rclient, keys.seen) == 3000
+
+
+def test_calls_that_mark_delete_the_shards_of_the_buckets_past_the_window_1024_names_a_call(rclient, keys):
+    # Marks in three consecutive buckets; the first grows a second generation (at 64 marks a shard,
+    # its first 1,024 shards hold 65,536 marks; the 70,000 add one of 4,096 shards): 5,120 names.
+    first, second, third = new_ids(70_000, 60), new_ids(2000, 61), new_ids(2000, 62)
+    assert append(rclient, keys, first, AT[0], per_shard=64) == [False] * len(first)
+    assert rclient.hget(keys.seen, str(B0)) == b"1024 4096"
+    assert append(rclient, keys, second, AT[1]) == [False] * len(second)
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0, B0 + 1}
+    # AT[2]'s first call deletes 1,024 names of bucket B0 (past the window), its generation 0; the next
+    # generation 1's shards 0 to 1,023; three more calls the rest, and B0's entry in the list.
+    assert append(rclient, keys, third[:1], AT[2]) == [False]
+    assert rclient.hget(retired_key(keys), f"{B0}:d") == b"1024"
+    assert {key.split(b":")[-2] for key in shard_keys(rclient, keys) if bucket_of(key) == B0} == {b"1"}
+    assert append(rclient, keys, third[1:2], AT[2]) == [False]
+    left = [key.split(b":")[-2:] for key in shard_keys(rclient, keys) if bucket_of(key) == B0]
+    assert left and all(gen == b"1" and int(shard) >= 1024 for gen, shard in left)
+    for start in (2, 3, 4):
+        assert append(rclient, keys, third[start : start + 1], AT[2]) == [False]
+    assert append(rclient, keys, third[5:], AT[2]) == [False] * (len(third) - 5)
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {B0 + 1, B0 + 2}
+    assert set(rclient.hkeys(retired_key(keys))) == {str(B0 + 1).encode(), str(B0 + 2).encode()}
+    assert rclient.exists(bitmap_key(keys, 1)) == 1  # the bucket before, still read by lookups, kept all of its keys
+    assert append(rclient, keys, second[:500] + first[:500], AT[2] + 1) == [True] * 500 + [False] * 500
+
+
+def test_after_a_quiet_spell_the_first_call_deletes_every_bucket_left_before_it(rclient, keys):
+    marked = new_ids(5000, 63)
+    assert append(rclient, keys, marked[:2500], AT[0]) == [False] * 2500
+    assert append(rclient, keys, marked[2500:], AT[1]) == [False] * 2500
+    # Hours without a call: the index and the bitmaps expire (as their PEXPIRE makes them); the
+    # shards, which have no expiry, stay until the next call that makes a mark.
+    rclient.delete(keys.seen, bitmap_key(keys, 0), bitmap_key(keys, 1))
+    assert len(shard_keys(rclient, keys)) > 1500
+    later = AT[1] + 5 * WINDOW_MS
+    assert append(rclient, keys, marked[:1000], later) == [False] * 1000  # past the window: accepted again
+    now_bucket = later // WINDOW_MS
+    assert {bucket_of(key) for key in shard_keys(rclient, keys)} == {now_bucket}
+    assert rclient.hkeys(retired_key(keys)) == [str(now_bucket).encode()]
+    assert dedupe.marks_held(rclient, keys.seen) == 1000
 
 
 def test_the_bitmap_holds_the_bit_of_every_mark_and_a_resend_from_the_previous_bucket_is_found(rclient, keys):

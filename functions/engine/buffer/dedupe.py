@@ -1,14 +1,17 @@
 """Dedupe marks: the client event_ids ingest remembers for the window, in compact Redis hashes.
 
-A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into
-buckets (window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within a bucket,
-spread over shard hashes by a hash of the id, so that each shard stays under the server's
+A mark is the id's 16 bytes as a field of a small hash. Marks are grouped by time into buckets
+(window / DEDUPE_BUCKETS_PER_WINDOW wide: the window itself) and, within a bucket, spread over
+shard hashes by a hash of the id, so that each shard stays under the server's
 hash-max-listpack-entries and keeps Redis's compact listpack encoding (about 23 bytes a mark
-against 149 for a key of its own, measured in the README's memory model). A bucket's shards
-expire together once no lookup can reach them any more: each gets that moment as its expiry
-when it is created, and so does the bucket's bitmap, a pre-check that lets most lookups of a
-new id skip the bucket's shards. The index hash (Keys.seen) records, per live bucket, the shard
-counts of its generations, how many marks it holds and its bitmap's size.
+against 149 for a key of its own, measured in the README's memory model). A bucket's shards have
+no expiry of their own: calls that make marks delete those of every bucket no lookup can reach
+any more, DEDUPE_UNLINK_NAMES_A_CALL shard names at most a call, listed with their generations'
+shard counts in a hash of their own (Keys.seen:gc, which never expires, so a quiet spell of any
+length ends with that deletion). The bucket's bitmap, a pre-check that lets most lookups of a
+new id skip the bucket's shards, expires when no lookup can reach it. The index hash (Keys.seen)
+records, per live bucket, the shard counts of its generations, how many marks it holds and its
+bitmap's size.
 
 Exactness: a lookup at time t reads every bucket that may hold a mark made after t - window
 (skipping one only when its bitmap's bit for the id is 0, which no mark of the id leaves),
@@ -33,9 +36,13 @@ from engine.core import constants as c
 # id) to take a mark back, and save_marks() to call once at the end.
 #
 # Cost per new mark, measured (README, "Scale-out and the dedupe append: their figures"): a
-# shard is given its expiry once, by the HSET that created it (HLEN = 1 then; the moment,
-# end of its bucket + window, is the same for every mark of the bucket), not by a PEXPIRE per
-# mark; shard names are formatted with %d (Lua's own number-to-string runs the slower %.14g).
+# GETBIT (and HEXISTS when the bit is 1), the HSET and a SETBIT, nothing else. No shard gets an
+# expiry (an HLEN a mark told the HSET that created one): save_marks lists the current bucket's
+# generations in Keys.seen:gc and unlinks the shard names of the listed buckets before the oldest
+# live one, DEDUPE_UNLINK_NAMES_A_CALL at most a call (how far it got: '<bucket>:d' in the list),
+# so a bucket of many shards costs many calls a little each, not one call much. Every argument
+# a mark gives Redis is a string (Redis converts a Lua number with snprintf's %.17g, on every
+# call): offsets and shard names are formatted with %d, and the values are '1'.
 # At steady state a new id's lookup would scan a full listpack shard of the previous bucket to
 # its end; the bucket's bitmap (a string of M bits, M a power of two, sized when the bucket is
 # created: DEDUPE_BITMAP_BITS_PER_MARK for each mark the bucket before held) answers most of
@@ -45,19 +52,24 @@ from engine.core import constants as c
 # shards more often.
 #
 # Keys: the index hash Keys.seen; shard hashes named Keys.seen .. ':' .. bucket .. ':' ..
-# generation .. ':' .. shard, and the bitmap Keys.seen .. ':' .. bucket .. ':b', all under the
-# namespace's hash tag. Index fields: '<bucket>' = shard counts of its generations ('256 1024'),
-# '<bucket>:n' = marks in its last generation, '<bucket>:t' = marks in the bucket, '<bucket>:m'
-# = its bitmap's bits (none: no bitmap, every lookup reads the shards), '<bucket>:k' = marks
-# that set their bit. The bitmap is trusted only while k = t: a script without bitmaps (a
-# rolling deploy; such a script reads and writes every other field as this one does) adds
-# to t alone. A bucket's first generation gets enough shards for as many marks as the bucket
-# before it held; when a generation fills its shards to `marks per shard`, a new one with four
-# times the shards takes over (a burst, or the first bucket after a quiet spell), so no shard
+# generation .. ':' .. shard, the bitmap Keys.seen .. ':' .. bucket .. ':b', and the hash of
+# buckets whose shards are still to be deleted, Keys.seen .. ':gc' ('<bucket>' = shard counts of
+# its generations, as in the index), all under the namespace's hash tag. A script of before (a
+# rolling deploy) reads and marks the same shards; the shards it creates get their expiry as
+# before, and the ones this script creates are deleted by its calls two buckets later (rolled back
+# for good, those stay: Keys.seen:gc lists them). Index fields: '<bucket>' = shard counts of its
+# generations ('256 1024'), '<bucket>:n' = marks in its last generation, '<bucket>:t' = marks in
+# the bucket, '<bucket>:m' = its bitmap's bits (none: no bitmap, every lookup reads the shards),
+# '<bucket>:k' = marks that set their bit. The bitmap is trusted only while k = t: a script
+# without bitmaps (a rolling deploy; such a script reads and writes every other field as this one
+# does) adds to t alone. A bucket's first generation gets enough shards for as many marks as the
+# bucket before it held; when a generation fills its shards to `marks per shard`, a new one with
+# four times the shards takes over (a burst, or the first bucket after a quiet spell), so no shard
 # outgrows its compact encoding.
 LUA = f"""
 local window, width, per_shard = tonumber(ARGV[1]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local seen = ARGV[2]
+local retired = seen .. ':gc'
 local current = math.floor(now / width)
 local oldest = math.floor((now - window) / width)
 local expire_ms = (current + 1) * width + window - now
@@ -99,7 +111,7 @@ local function seen_before(id)
   local h = bit.bxor(a, b, c, d)
   for _, read in ipairs(reads) do
     local gens = read.gens
-    if #gens > 0 and (read.bits == 0 or redis.call('GETBIT', read.key, band(h, read.bits - 1)) == 1) then
+    if #gens > 0 and (read.bits == 0 or redis.call('GETBIT', read.key, format('%d', band(h, read.bits - 1))) == 1) then
       for _, gen in ipairs(gens) do
         if redis.call('HEXISTS', gen[2] .. format('%d', band(h, gen[1] - 1)), id) == 1 then return true, h end
       end
@@ -131,10 +143,9 @@ local function mark(id, h)
   end
   local gen = gens[#gens]
   local shard = gen[2] .. format('%d', band(h, gen[1] - 1))
-  if redis.call('HSET', shard, id, 1) == 0 then return nil end
-  if redis.call('HLEN', shard) == 1 then redis.call('PEXPIRE', shard, expire_ms) end
+  if redis.call('HSET', shard, id, '1') == 0 then return nil end
   if cur.bits > 0 then
-    redis.call('SETBIT', cur.key, band(h, cur.bits - 1), 1)
+    redis.call('SETBIT', cur.key, format('%d', band(h, cur.bits - 1)), '1')
     if fresh.bitmap_new then
       redis.call('PEXPIRE', cur.key, expire_ms)
       fresh.bitmap_new = false
@@ -148,6 +159,34 @@ local function unmark(shard, id)
   redis.call('HDEL', shard, id)
   fresh.n, fresh.t = fresh.n - 1, fresh.t - 1
 end
+local function delete_retired()
+  local listed, record = redis.call('HGETALL', retired), {{}}
+  for i = 1, #listed, 2 do record[listed[i]] = listed[i + 1] end
+  local budget = {c.DEDUPE_UNLINK_NAMES_A_CALL}
+  for field, counts in pairs(record) do
+    local bucket = tonumber(field)
+    if bucket and bucket < oldest then
+      local done, at, names = tonumber(record[field .. ':d']) or 0, 0, {{}}
+      local g = 0
+      for k in string.gmatch(counts, '%d+') do
+        local prefix = seen .. ':' .. field .. ':' .. g .. ':'
+        for s = math.max(done - at, 0), tonumber(k) - 1 do
+          if #names == budget then break end
+          names[#names + 1] = prefix .. format('%d', s)
+        end
+        at, g = at + tonumber(k), g + 1
+      end
+      if #names > 0 then redis.call('UNLINK', unpack(names)) end
+      done, budget = done + #names, budget - #names
+      if done < at then
+        redis.call('HSET', retired, field .. ':d', done)
+        return
+      end
+      redis.call('UNLINK', seen .. ':' .. field .. ':b')
+      redis.call('HDEL', retired, field, field .. ':d')
+    end
+  end
+end
 local function save_marks()
   if fresh == nil or not fresh.marked then return end
   local index = {{current .. ':n', fresh.n, current .. ':t', fresh.t}}
@@ -156,11 +195,10 @@ local function save_marks()
     index[#index + 1], index[#index + 2] = current .. ':k', fresh.t
     if fresh.created then index[#index + 1], index[#index + 2] = current .. ':m', bits end
   end
-  if fresh.grown then
-    local counts = {{}}
-    for _, gen in ipairs(live[1]) do counts[#counts + 1] = gen[1] end
-    index[#index + 1], index[#index + 2] = tostring(current), table.concat(counts, ' ')
-  end
+  local counts = {{}}
+  for _, gen in ipairs(live[1]) do counts[#counts + 1] = gen[1] end
+  counts = table.concat(counts, ' ')
+  if fresh.grown then index[#index + 1], index[#index + 2] = tostring(current), counts end
   redis.call('HSET', seen, unpack(index))
   if fresh.created then
     for _, field in ipairs(redis.call('HKEYS', seen)) do
@@ -169,6 +207,8 @@ local function save_marks()
     end
     redis.call('PEXPIRE', seen, expire_ms)
   end
+  redis.call('HSET', retired, tostring(current), counts)
+  delete_retired()
 end
 """
 

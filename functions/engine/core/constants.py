@@ -91,6 +91,10 @@ DEDUPE_BITMAP_BITS_PER_MARK = 2
 DEDUPE_BITMAP_MIN_BITS = 1024
 DEDUPE_BITMAP_MAX_BITS = 2**28
 ASSUMED_HASH_LISTPACK_ENTRIES = 128
+# Shard hashes have no expiry of their own: calls that make marks unlink those of the buckets past the
+# window (listed in the hash Keys.seen:gc), at most this many shard names a call, in one UNLINK (so a bucket
+# of many shards is deleted over many calls, about 1 ms each, not in one long one; Lua's unpack takes 8,000).
+DEDUPE_UNLINK_NAMES_A_CALL = 1024
 # Redis bytes per remembered id, measured (tests/integration/test_dedupe_memory.py asserts
 # it; make bench re-measures it): the constant of the README's memory model.
 DEDUPE_BYTES_PER_MARK = 24
