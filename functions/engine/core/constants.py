@@ -95,7 +95,7 @@ ASSUMED_HASH_LISTPACK_ENTRIES = 128
 # window (listed in the hash Keys.seen:gc), at most this many shard names a call, in one UNLINK (so a bucket
 # of many shards is deleted over many calls, about 1 ms each, not in one long one; Lua's unpack takes 8,000).
 DEDUPE_UNLINK_NAMES_A_CALL = 1024
-# Redis bytes per remembered id, measured (tests/integration/test_dedupe_memory.py asserts
+# Redis bytes per remembered id, measured (tests/integration/test_dedupe.py asserts
 # it; make bench re-measures it): the constant of the README's memory model.
 DEDUPE_BYTES_PER_MARK = 24
 # /healthz warns when Redis's used_memory passes this share of the refusal ratio.
