@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from engine import keyring
 from engine.buffer import ratelimit
 from engine.config import Settings
 from engine.core import apikeys, auth, clientip
 from engine.core.errors import ServiceUnavailable, Unauthorized
-from engine import keyring
 from engine.keyring import KeyRing, KeysUnavailable
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
