@@ -153,7 +153,7 @@ def test_sessions_match_their_definition(apps, settings, data, filters, range_na
 
 @pytest.mark.parametrize("tz", TZS)
 @pytest.mark.parametrize("period", ["day", "week"])
-@pytest.mark.parametrize("filters", ["none", "element", "property"])
+@pytest.mark.parametrize("filters", ["none", "element", "action", "property"])
 def test_retention_matches_its_definition(apps, data, tz, period, filters):
     params = [*RANGES["days"], ("tz", tz), ("period", period), ("periods", "3"), *FILTERS[filters]]
     body = ask(apps, "retention", params)

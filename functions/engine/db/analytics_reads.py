@@ -40,7 +40,8 @@ def people(conn, project_id: int, query: Query, bounds: list) -> dict:
         return {}
     if query.filters.day_ready:
         actions = list(query.filters.actions)
-        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1).params()  # a counter is of one action
+        # A counter is of one action; the week rows are of every action.
+        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1, weeks=not actions).params()
         rows = run_prepared(conn, "analytics_people_days", project_id=project_id, actions=actions, **pieces)
     else:
         rows = run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)
@@ -91,7 +92,7 @@ def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -
     if not bounds:
         return {}
     by_day = query.filters.day_ready
-    pieces = (day_pieces(bounds, query.start, counters=False) if by_day else DayPieces()).params()
+    pieces = (day_pieces(bounds, query.start, counters=False, weeks=not query.filters.actions) if by_day else DayPieces()).params()
     rows = run_prepared(
         conn, "analytics_retention", **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day
     )
