@@ -87,13 +87,21 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[li
         yield [times[k] for k in place]
 
 
+# The most buckets whose presence fits a bigint mask, one bit each (bits 0-61: clear of the sign).
+MASK_BUCKETS = 62
+
+
 def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -> dict:
-    """{(cohort bucket, k): people}."""
+    """{(cohort bucket, k): people}: from one presence mask per person when the buckets fit one
+    (analytics_retention_masks), else by grouping presence per (bucket, person)."""
     if not bounds:
         return {}
     by_day = query.filters.day_ready
-    pieces = (day_pieces(bounds, query.start, counters=False, weeks=not query.filters.actions) if by_day else DayPieces()).params()
+    actions = query.filters.actions
+    pieces = (day_pieces(bounds, query.start, counters=False, weeks=not actions) if by_day else DayPieces()).params()
+    buckets = len(bounds) - 1
+    name = "analytics_retention_masks" if buckets <= MASK_BUCKETS else "analytics_retention"
     rows = run_prepared(
-        conn, "analytics_retention", **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day
+        conn, name, **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day, buckets=buckets
     )
     return {(int(c), int(k)): int(n) for c, k, n in rows}
