@@ -99,9 +99,11 @@ def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -
     by_day = query.filters.day_ready
     actions = query.filters.actions
     pieces = (day_pieces(bounds, query.start, counters=False, weeks=not actions) if by_day else DayPieces()).params()
-    buckets = len(bounds) - 1
-    name = "analytics_retention_masks" if buckets <= MASK_BUCKETS else "analytics_retention"
-    rows = run_prepared(
-        conn, name, **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day, buckets=buckets
-    )
+    params = {**query_params(project_id, query), **pieces, "bounds": bounds, "periods": periods, "by_day": by_day}
+    if len(bounds) - 1 > MASK_BUCKETS:
+        rows = run_prepared(conn, "analytics_retention", **params)
+    else:
+        with transaction(conn):
+            run_prepared(conn, "analytics_retention_plan")
+            rows = run_prepared(conn, "analytics_retention_masks", **params, buckets=len(bounds) - 1)
     return {(int(c), int(k)): int(n) for c, k, n in rows}
