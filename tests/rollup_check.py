@@ -89,9 +89,9 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
 
 def check_days(conn, events: list[dict]) -> None:
     """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
-    rollup_days each day's distinct user ids, events, durations and their sum; the same per action in
-    rollup_day_action_users and rollup_day_actions; rollup_hour_actions the events, durations and
-    their sum per UTC hour and action."""
+    rollup_days each day's distinct user ids, events, durations and their sum; rollup_week_users each
+    (project, UTC week's Monday, user id); the same per action in rollup_day_action_users and
+    rollup_day_actions; rollup_hour_actions the events, durations and their sum per UTC hour and action."""
     present: dict = {}
     hours: dict = {}
     for e in events:
@@ -110,6 +110,8 @@ def check_days(conn, events: list[dict]) -> None:
         (p, d, a, u): h for p, d, a, u, h in conn.run("SELECT project_id, day, action, user_id, hours FROM rollup_day_action_users")
     } == by_action
     assert {(p, d): n for p, d, n in conn.run("SELECT project_id, day, users FROM rollup_days")} == _counted(by_day)
+    by_week = {(p, d - dt.timedelta(days=d.weekday()), u) for p, d, u in by_day}
+    assert set(map(tuple, conn.run("SELECT project_id, week, user_id FROM rollup_week_users"))) == by_week
     assert {(p, d, a): n for p, d, a, n in conn.run("SELECT project_id, day, action, users FROM rollup_day_actions")} == _counted(by_action)
     got = {(p, h, a): (n, d, s) for p, h, a, n, d, s in conn.run("SELECT * FROM rollup_hour_actions")}
     assert got.keys() == hours.keys()

@@ -88,6 +88,7 @@ def test_every_table_it_filled_is_analyzed_so_reads_are_planned_on_its_rows(conn
         "rollup_minute_users",
         "rollup_minute_elements",
         "rollup_day_users",
+        "rollup_week_users",
         "rollup_users",
     )
     analyzed = dict(

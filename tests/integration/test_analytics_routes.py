@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from engine.core.query import parse_query
-from engine.db import writes
+from engine.db import analytics_reads, writes
 from tests import analytics_oracle as oracle
 from tests.conftest import READ
 from tests.helpers import copy_lines
@@ -153,12 +153,23 @@ def test_sessions_match_their_definition(apps, settings, data, filters, range_na
 
 @pytest.mark.parametrize("tz", TZS)
 @pytest.mark.parametrize("period", ["day", "week"])
-@pytest.mark.parametrize("filters", ["none", "element", "property"])
+@pytest.mark.parametrize("filters", ["none", "element", "action", "property"])
 def test_retention_matches_its_definition(apps, data, tz, period, filters):
     params = [*RANGES["days"], ("tz", tz), ("period", period), ("periods", "3"), *FILTERS[filters]]
     body = ask(apps, "retention", params)
     start, end, zone, f = parsed(params)
     assert body["cohorts"] == oracle.retention(data, 1, start, end, zone, f, period, 3, LINKS)
+
+
+@pytest.mark.parametrize("first_day", ["2026-08-25", "2026-08-24"])  # 62 daily buckets (the most a mask holds), then 63
+@pytest.mark.parametrize("filters", ["none", "action", "element"])
+def test_retention_at_the_last_bucket_a_mask_holds_and_past_it_matches_its_definition(apps, data, first_day, filters):
+    params = [("from", f"{first_day}T00:00:00Z"), ("to", "2026-10-26T00:00:00Z"), ("tz", "UTC"), ("period", "day"), ("periods", "7")]
+    body = ask(apps, "retention", params + FILTERS[filters])
+    start, end, zone, f = parsed(params + FILTERS[filters])
+    assert len(body["cohorts"]) == analytics_reads.MASK_BUCKETS + (first_day == "2026-08-24")
+    assert body["cohorts"] == oracle.retention(data, 1, start, end, zone, f, "day", 7, LINKS)
+    assert sum(c["size"] for c in body["cohorts"][-3:]) > 0  # people in the mask's highest bits
 
 
 @pytest.mark.parametrize("tz", TZS)

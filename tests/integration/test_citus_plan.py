@@ -27,6 +27,7 @@ DISTRIBUTED = {
             "day_actions",
             "day_users",
             "days",
+            "week_users",
             "totals",
             "users",
             "elements",

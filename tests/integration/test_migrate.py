@@ -85,3 +85,17 @@ def test_badly_named_files_are_refused(tmp_path: Path, name):
     (tmp_path / name).write_text("SELECT 1;")
     with pytest.raises(migrate.MigrationError, match="named NNN_name.sql"):
         migrate.discover(tmp_path)
+
+
+def test_the_week_presence_is_filled_from_the_day_presence_already_counted(scratch_url):
+    conn = postgres.connect(scratch_url, application_name="t", statement_timeout_ms=10_000, io_timeout_seconds=10)
+    try:
+        migrate.apply_pending(conn, [m for m in migrate.discover() if m.version < 12])
+        days = [(1, "2026-11-01", "a"), (1, "2026-11-02", "a"), (1, "2026-11-03", "a"), (1, "2026-11-08", "b"), (2, "2026-11-09", "a")]
+        for project, day, user in days:  # Sunday 1, Monday 2 ... Sunday 8, Monday 9
+            conn.run("INSERT INTO rollup_day_users VALUES (:p, CAST(:d AS date), :u, 1)", p=project, d=day, u=user)
+        migrate.apply_pending(conn, migrate.discover())
+        weeks = conn.run("SELECT project_id, CAST(week AS text), user_id FROM rollup_week_users ORDER BY 1, 2, 3")
+        assert weeks == [[1, "2026-10-26", "a"], [1, "2026-11-02", "a"], [1, "2026-11-02", "b"], [2, "2026-11-09", "a"]]
+    finally:
+        conn.close()

@@ -13,7 +13,7 @@ import pytest
 from engine import aggregates, refresh
 from engine.core import partitions
 from engine.core.constants import LOCK_PARTITIONS
-from engine.db import upkeep, writes
+from engine.db import rollups, upkeep, writes
 from tests import rollup_check
 from tests.conftest import ROOT, with_settings
 from tests.helpers import copy_lines
@@ -87,6 +87,37 @@ def test_every_rollup_number_equals_the_oracle(conn, settings, seed):
     assert len(rollup_check.stored_links(conn)) >= 15
     for later in (NOW + dt.timedelta(minutes=3), NOW - dt.timedelta(minutes=40)):  # other windows, empty minutes inside
         rollup_check.check(conn, later, PROJECTS, with_settings(settings, active_window_seconds=600))
+
+
+def test_week_presence_rows_are_the_raw_events_utc_weeks_and_retention_keeps_the_weeks_it_must(conn, settings):
+    rows = [dict(e, timestamp=NOW - dt.timedelta(days=i % 40, minutes=i)) for i, e in enumerate(generated(21, 800))]
+    days = {e["timestamp"].date() for e in rows}
+    upkeep.alter_partitions(conn, [partitions.create_statement(d) for d in sorted(days)], LOCK_PARTITIONS)
+    for start in range(0, len(rows), 300):
+        writes.load_rows(conn, entries(rows[start : start + 300]))
+    want = {(e["project_id"], monday(e["timestamp"]), e["user_id"]) for e in rows}
+    assert set(map(tuple, conn.run("SELECT project_id, week, user_id FROM rollup_week_users"))) == want
+    assert len({week for _, week, _ in want}) >= 6
+    cutoff = NOW - dt.timedelta(days=20)
+    rollups.delete_old_minutes(conn, cutoff)
+    kept = {key for key in want if key[1] >= monday(cutoff)}  # the week holding the cutoff stays whole
+    assert set(map(tuple, conn.run("SELECT project_id, week, user_id FROM rollup_week_users"))) == kept
+    said = []
+    assert aggregates.verify(conn, with_settings(settings, rollup_retention_days=20), NOW, fix=False, say=said.append) == 0, said
+    conn.run(
+        "DELETE FROM rollup_week_users WHERE (project_id, week, user_id) IN "
+        "(SELECT DISTINCT ON (project_id) project_id, week, user_id FROM rollup_week_users ORDER BY project_id, week DESC, user_id)"
+    )
+    said.clear()
+    assert aggregates.verify(conn, with_settings(settings, rollup_retention_days=20), NOW, fix=False, say=said.append) == 1
+    assert said[0].startswith(
+        f"rollup_week_users (week >= {monday(cutoff + dt.timedelta(days=6)).isoformat()}): {len(PROJECTS)} recomputed rows not stored"
+    )
+
+
+def monday(moment: dt.datetime) -> dt.date:
+    day = moment.astimezone(dt.UTC).date()
+    return day - dt.timedelta(days=day.weekday())
 
 
 def test_a_replayed_batch_adds_nothing(conn, settings):

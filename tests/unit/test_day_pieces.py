@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+import pytest
+
 from engine.core import buckets
 from engine.core.day_pieces import day_pieces
 
@@ -78,3 +80,75 @@ def test_a_bucket_wholly_before_the_start_has_no_piece():
     pieces = day_pieces([utc("2026-11-01T00:00"), utc("2026-11-02T00:00"), utc("2026-11-04T00:00")], start)
     assert (pieces.counted_buckets, pieces.counted_days) == ([2], [dt.date(2026, 11, 3)])
     assert pieces.day_buckets == [] and pieces.span_buckets == []
+
+
+def covered_hours(pieces) -> set[tuple[int, dt.datetime]]:
+    """(bucket, UTC hour) of every week and (day, hours) piece."""
+    hours = set()
+    for bucket, monday in zip(pieces.week_buckets, pieces.weeks, strict=True):
+        first = dt.datetime.combine(monday, dt.time(), dt.UTC)
+        hours |= {(bucket, first + dt.timedelta(hours=h)) for h in range(7 * 24)}
+    for bucket, day, bits in zip(pieces.day_buckets, pieces.days, pieces.day_hours, strict=True):
+        midnight = dt.datetime.combine(day, dt.time(), dt.UTC)
+        hours |= {(bucket, midnight + dt.timedelta(hours=h)) for h in range(24) if bits >> h & 1}
+    return hours
+
+
+def test_a_utc_week_bucket_is_one_week_piece():
+    start, end = utc("2026-10-26T00:00"), utc("2026-11-02T00:00")  # Monday to Monday
+    pieces = day_pieces(buckets.bounds(buckets.bucket_starts(start, end, zoneinfo.ZoneInfo("UTC"), "week"), end), start, weeks=True)
+    assert (pieces.week_buckets, pieces.weeks) == ([1], [dt.date(2026, 10, 26)])
+    assert (pieces.counted_buckets, pieces.day_buckets, pieces.span_buckets) == ([], [], [])
+
+
+def test_a_month_reads_its_whole_utc_weeks_and_the_days_around_them():
+    start, end = utc("2026-11-01T00:00"), utc("2026-12-01T00:00")  # Sunday 1 to Monday 30, then December
+    pieces = day_pieces([start, end], start, counters=False, weeks=True)
+    assert pieces.weeks == [dt.date(2026, 11, d) for d in (2, 9, 16, 23)] and pieces.week_buckets == [1] * 4
+    assert list(zip(pieces.days, pieces.day_hours, strict=True)) == [
+        (dt.date(2026, 11, 1), mask(*range(24))),
+        (dt.date(2026, 11, 30), mask(*range(24))),
+    ]
+
+
+def test_hours_at_both_sides_of_a_week_stay_hours_and_the_minutes_spans():
+    start, end = utc("2026-10-25T23:10"), utc("2026-11-02T05:30")  # Sunday 23:10 to the next Monday 05:30
+    pieces = day_pieces([start, end], start, counters=False, weeks=True)
+    assert (pieces.week_buckets, pieces.weeks) == ([1], [dt.date(2026, 10, 26)])
+    assert (pieces.day_buckets, pieces.days, pieces.day_hours) == ([1], [dt.date(2026, 11, 2)], [mask(*range(5))])
+    assert list(zip(pieces.span_starts, pieces.span_ends, strict=True)) == [
+        (start, utc("2026-10-26T00:00")),
+        (utc("2026-11-02T05:00"), end),
+    ]
+
+
+def test_a_kathmandu_week_holds_no_whole_utc_week():
+    tz = zoneinfo.ZoneInfo("Asia/Kathmandu")  # its Monday midnight is Sunday 18:15 UTC
+    start, end = utc("2026-10-25T18:15"), utc("2026-11-01T18:15")
+    bounds = buckets.bounds(buckets.bucket_starts(start, end, tz, "week"), end)
+    with_weeks, without = day_pieces(bounds, start, counters=False, weeks=True), day_pieces(bounds, start, counters=False)
+    assert with_weeks.weeks == [] and with_weeks == without
+
+
+def test_without_weeks_no_week_piece_is_made():
+    start, end = utc("2026-10-26T00:00"), utc("2026-11-23T00:00")
+    assert day_pieces([start, end], start).weeks == []
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Kathmandu"])
+@pytest.mark.parametrize("interval", ["day", "week", "month"])
+@pytest.mark.parametrize("span", [("2026-08-05T10:07", "2026-10-28T13:41"), ("2026-09-28T00:00", "2026-12-21T00:00")])
+def test_week_pieces_cover_the_same_hours_as_day_pieces(tz, interval, span):
+    start, end = utc(span[0]), utc(span[1])  # 84 days, cut at minutes or on UTC Mondays
+    bounds = buckets.bounds(buckets.bucket_starts(start, end, zoneinfo.ZoneInfo(tz), interval), end)
+    with_weeks, without = day_pieces(bounds, start, weeks=True), day_pieces(bounds, start)
+    assert covered_hours(with_weeks) == covered_hours(without)
+    assert len(set(zip(with_weeks.week_buckets, with_weeks.weeks, strict=True))) == len(with_weeks.weeks)
+    assert (with_weeks.counted_buckets, with_weeks.counted_days) == (without.counted_buckets, without.counted_days)
+    assert (with_weeks.span_buckets, with_weeks.span_starts, with_weeks.span_ends) == (
+        without.span_buckets,
+        without.span_starts,
+        without.span_ends,
+    )
+    if tz == "UTC" and interval == "week":
+        assert len(with_weeks.weeks) >= 11

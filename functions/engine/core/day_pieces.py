@@ -1,10 +1,13 @@
-"""Buckets cut into what the day presence answers exactly (pure): whole UTC days, UTC hours, minutes.
+"""Buckets cut into what the day presence answers exactly (pure): UTC weeks, whole UTC days, UTC hours, minutes.
 
 A bucket's span is [its start or the range's start, the next bound). The presence kept per
 (user id, UTC day) carries the UTC hours of the day with an event (sql/011_day_presence.sql), so
 any span of whole UTC hours is answered by the day rows whose hours meet the span's; what is left
 at the span's edges (less than an hour on each side: a range cut at now's minute, a +05:45 zone's
 midnight) is read per minute. A span that is exactly one UTC day is one counter row (`counted`).
+With weeks=True (presence with no action filter: the week rows carry none), the whole UTC weeks
+[Monday 00:00 UTC, next Monday) inside a span's hours are one week piece each
+(sql/012_week_presence.sql), one row per id instead of one per id and day.
 """
 
 from __future__ import annotations
@@ -14,14 +17,18 @@ import datetime as dt
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
+WEEK = dt.timedelta(weeks=1)
 
 
 @dataclasses.dataclass
 class DayPieces:
-    """Per bucket (numbered from 1): counted days, (day, hours mask) pieces, minute spans."""
+    """Per bucket (numbered from 1): counted days, UTC weeks (by their Monday), (day, hours mask)
+    pieces, minute spans."""
 
     counted_buckets: list[int] = dataclasses.field(default_factory=list)
     counted_days: list[dt.date] = dataclasses.field(default_factory=list)
+    week_buckets: list[int] = dataclasses.field(default_factory=list)
+    weeks: list[dt.date] = dataclasses.field(default_factory=list)
     day_buckets: list[int] = dataclasses.field(default_factory=list)
     days: list[dt.date] = dataclasses.field(default_factory=list)
     day_hours: list[int] = dataclasses.field(default_factory=list)
@@ -50,15 +57,32 @@ class DayPieces:
             self.day_hours.append(((1 << (last + 1)) - 1) & ~((1 << first) - 1))
             low = stop
 
+    def _weeks(self, bucket: int, low: dt.datetime, high: dt.datetime) -> None:
+        """Whole UTC hours [low, high): the whole UTC weeks inside one piece each, the rest by day."""
+        midnight = low.replace(hour=0)
+        first = midnight + DAY if midnight < low else midnight
+        first += (7 - first.weekday()) % 7 * DAY  # the first Monday at or after low
+        week = first
+        while week + WEEK <= high:
+            self.week_buckets.append(bucket)
+            self.weeks.append(week.date())
+            week += WEEK
+        if week == first:  # not one whole week
+            self._hours(bucket, low, high)
+            return
+        self._hours(bucket, low, first)
+        self._hours(bucket, week, high)
+
 
 def _ceil_hour(moment: dt.datetime) -> dt.datetime:
     whole = moment.replace(minute=0, second=0, microsecond=0)
     return whole if whole == moment else whole + HOUR
 
 
-def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = True) -> DayPieces:
+def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = True, weeks: bool = False) -> DayPieces:
     """The pieces of every bucket of width_bucket's bounds (starts, then the range's end), the
-    first cut at start; counters=False leaves no bucket to the counters (every piece is presence)."""
+    first cut at start; counters=False leaves no bucket to the counters (every piece is presence);
+    weeks=True reads whole UTC weeks from the week presence (only right with no action filter)."""
     pieces = DayPieces()
     for bucket, (low, high) in enumerate(zip(bounds, bounds[1:], strict=False), start=1):
         low, high = max(low, start).astimezone(dt.UTC), high.astimezone(dt.UTC)
@@ -73,6 +97,6 @@ def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = T
             pieces._span(bucket, low, high)
             continue
         pieces._span(bucket, low, first_hour)
-        pieces._hours(bucket, first_hour, last_hour)
+        (pieces._weeks if weeks else pieces._hours)(bucket, first_hour, last_hour)
         pieces._span(bucket, last_hour, high)
     return pieces

@@ -40,7 +40,8 @@ def people(conn, project_id: int, query: Query, bounds: list) -> dict:
         return {}
     if query.filters.day_ready:
         actions = list(query.filters.actions)
-        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1).params()  # a counter is of one action
+        # A counter is of one action; the week rows are of every action.
+        pieces = day_pieces(bounds, query.start, counters=len(actions) <= 1, weeks=not actions).params()
         rows = run_prepared(conn, "analytics_people_days", project_id=project_id, actions=actions, **pieces)
     else:
         rows = run_prepared(conn, "analytics_people", **query_params(project_id, query), bounds=bounds)
@@ -86,13 +87,23 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[li
         yield [times[k] for k in place]
 
 
+# The most buckets whose presence fits a bigint mask, one bit each (bits 0-61: clear of the sign).
+MASK_BUCKETS = 62
+
+
 def retention(conn, project_id: int, query: Query, bounds: list, periods: int) -> dict:
-    """{(cohort bucket, k): people}."""
+    """{(cohort bucket, k): people}: from one presence mask per person when the buckets fit one
+    (analytics_retention_masks), else by grouping presence per (bucket, person)."""
     if not bounds:
         return {}
     by_day = query.filters.day_ready
-    pieces = (day_pieces(bounds, query.start, counters=False) if by_day else DayPieces()).params()
-    rows = run_prepared(
-        conn, "analytics_retention", **query_params(project_id, query), **pieces, bounds=bounds, periods=periods, by_day=by_day
-    )
+    actions = query.filters.actions
+    pieces = (day_pieces(bounds, query.start, counters=False, weeks=not actions) if by_day else DayPieces()).params()
+    params = {**query_params(project_id, query), **pieces, "bounds": bounds, "periods": periods, "by_day": by_day}
+    if len(bounds) - 1 > MASK_BUCKETS:
+        rows = run_prepared(conn, "analytics_retention", **params)
+    else:
+        with transaction(conn):
+            run_prepared(conn, "analytics_retention_plan")
+            rows = run_prepared(conn, "analytics_retention_masks", **params, buckets=len(bounds) - 1)
     return {(int(c), int(k)): int(n) for c, k, n in rows}

@@ -26,7 +26,7 @@ ROLLUP_STATEMENTS = (
     "erase_rollup_6_heatmap",
     "erase_rollup_7_users_totals",
 )
-PRESENCE_STATEMENTS = ("erase_rollup_2_minute_users", "erase_rollup_4_user_sessions")
+PRESENCE_STATEMENTS = ("erase_rollup_2_minute_users", "erase_rollup_2_week_users", "erase_rollup_4_user_sessions")
 
 
 def key_grant(conn, key_hash: bytes) -> tuple[int, int, str] | None:

@@ -17,14 +17,15 @@ from engine.db.writes import apply_rollups, ensure_staging
 # The per-minute tables (checked from the oldest retained raw minute on) and the all-time
 # ones (checked only while no raw event has been dropped).
 MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
-# The per-UTC-hour and per-UTC-day tables (sql/011_day_presence.sql), by their time column:
-# checked, and kept, by whole hours and days.
+# The per-UTC-hour, per-UTC-day and per-UTC-week tables (sql/011_day_presence.sql,
+# sql/012_week_presence.sql), by their time column: checked, and kept, by whole hours, days and weeks.
 COARSE_TABLES = {
     "rollup_hour_actions": "hour",
     "rollup_day_action_users": "day",
     "rollup_day_actions": "day",
     "rollup_day_users": "day",
     "rollup_days": "day",
+    "rollup_week_users": "week",
 }
 ALL_TIME_TABLES = (
     "rollup_totals",
@@ -96,8 +97,8 @@ def backfill_chunk(conn, project_id: int, chunk_events: int) -> Chunk | None:
 
 
 def delete_old_minutes(conn, cutoff) -> int:
-    """Delete per-minute rollup rows before cutoff, and the hour and day rows wholly before it
-    (their own retention); rows deleted."""
+    """Delete per-minute rollup rows before cutoff, and the hour, day and week rows wholly before
+    it (their own retention); rows deleted."""
     deleted = 0
     with transaction(conn):
         for table in MINUTE_TABLES:
@@ -134,18 +135,21 @@ class Difference:
     sample: list = dataclasses.field(default_factory=list)
 
 
-_TYPES = {"hour": "timestamptz", "day": "date"}
+_TYPES = {"hour": "timestamptz", "day": "date", "week": "date"}
+_LENGTHS = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}
 
 
 def _first_whole(column: str, moment, before: bool):
-    """The first UTC hour or day starting at or after moment; before=True: the one holding it
-    (the rows earlier than that end before moment)."""
+    """The first UTC hour, day or week (from Monday) starting at or after moment; before=True: the
+    one holding it (the rows earlier than that end before moment)."""
     moment = moment.astimezone(dt.UTC)
     whole = moment.replace(minute=0, second=0, microsecond=0)
-    if column == "day":
+    if column != "hour":
         whole = whole.replace(hour=0)
+    if column == "week":
+        whole -= dt.timedelta(days=whole.weekday())
     if whole < moment and not before:
-        whole += dt.timedelta(hours=1) if column == "hour" else dt.timedelta(days=1)
+        whole += _LENGTHS[column]
     return whole if column == "hour" else whole.date()
 
 
