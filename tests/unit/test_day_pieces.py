@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+import pytest
+
 from engine.core import buckets
-from engine.core.day_pieces import day_pieces
+from engine.core.day_pieces import day_pieces, hour_cut
 
 
 def utc(text: str) -> dt.datetime:
@@ -78,3 +80,30 @@ def test_a_bucket_wholly_before_the_start_has_no_piece():
     pieces = day_pieces([utc("2026-11-01T00:00"), utc("2026-11-02T00:00"), utc("2026-11-04T00:00")], start)
     assert (pieces.counted_buckets, pieces.counted_days) == ([2], [dt.date(2026, 11, 3)])
     assert pieces.day_buckets == [] and pieces.span_buckets == []
+
+
+def test_a_range_is_its_whole_utc_hours_and_the_minutes_at_its_edges():
+    start, end = dt.datetime.fromisoformat("2026-11-01T02:47:00-04:00"), utc("2026-11-03T10:05")
+    cut = hour_cut(start, end)
+    assert (cut.hours_from, cut.hours_to) == (utc("2026-11-01T07:00"), utc("2026-11-03T10:00"))
+    assert list(zip(cut.span_starts, cut.span_ends, strict=True)) == [
+        (utc("2026-11-01T06:47"), utc("2026-11-01T07:00")),
+        (utc("2026-11-03T10:00"), end),
+    ]
+    assert (cut.first_day, cut.first_day_end) == (dt.date(2026, 11, 1), utc("2026-11-02T00:00"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "spans"),
+    [
+        ("2026-11-01T00:00", "2026-11-02T00:00", []),  # whole hours only
+        ("2026-11-01T05:10", "2026-11-01T05:50", [("2026-11-01T05:10", "2026-11-01T05:50")]),  # within an hour
+        ("2026-11-01T05:10", "2026-11-01T06:20", [("2026-11-01T05:10", "2026-11-01T06:20")]),  # across one, no whole hour
+        ("2026-11-01T05:10", "2026-11-01T05:10", []),  # empty
+    ],
+)
+def test_a_range_without_a_whole_hour_is_all_minutes(start, end, spans):
+    cut = hour_cut(utc(start), utc(end))
+    whole = cut.hours_to - cut.hours_from
+    assert whole == (dt.timedelta(days=1) if not spans and start != end else dt.timedelta(0))
+    assert list(zip(cut.span_starts, cut.span_ends, strict=True)) == [(utc(a), utc(b)) for a, b in spans]

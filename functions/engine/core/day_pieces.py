@@ -76,3 +76,34 @@ def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = T
         pieces._hours(bucket, first_hour, last_hour)
         pieces._span(bucket, last_hour, high)
     return pieces
+
+
+@dataclasses.dataclass(frozen=True)
+class HourCut:
+    """A range [start, end) as whole UTC hours [hours_from, hours_to) and the minute spans at its
+    edges (less than an hour each), with the UTC day of its start and that day's end."""
+
+    hours_from: dt.datetime
+    hours_to: dt.datetime
+    span_starts: list[dt.datetime]
+    span_ends: list[dt.datetime]
+    first_day: dt.date
+    first_day_end: dt.datetime
+
+    def params(self) -> dict:
+        """The values a query over hour rows, edge minutes and the first day binds."""
+        return dataclasses.asdict(self)
+
+
+def hour_cut(start: dt.datetime, end: dt.datetime) -> HourCut:
+    """The range's whole UTC hours and edge minutes; a range within one hour is all minutes."""
+    low, high = start.astimezone(dt.UTC), max(start, end).astimezone(dt.UTC)
+    first_hour, last_hour = _ceil_hour(low), high.replace(minute=0, second=0, microsecond=0)
+    midnight = low.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_hour >= last_hour:
+        first_hour = last_hour = low
+        edges = [(low, high)]
+    else:
+        edges = [(low, first_hour), (last_hour, high)]
+    edges = [(a, b) for a, b in edges if a < b]
+    return HourCut(first_hour, last_hour, [a for a, _ in edges], [b for _, b in edges], midnight.date(), midnight + DAY)

@@ -17,10 +17,11 @@ from engine.db.writes import apply_rollups, ensure_staging
 # The per-minute tables (checked from the oldest retained raw minute on) and the all-time
 # ones (checked only while no raw event has been dropped).
 MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
-# The per-UTC-hour and per-UTC-day tables (sql/011_day_presence.sql), by their time column:
+# The per-UTC-hour and per-UTC-day tables (sql/011_day_presence.sql, sql/013_element_hours.sql), by their time column:
 # checked, and kept, by whole hours and days.
 COARSE_TABLES = {
     "rollup_hour_actions": "hour",
+    "rollup_hour_elements": "hour",
     "rollup_day_action_users": "day",
     "rollup_day_actions": "day",
     "rollup_day_users": "day",
