@@ -90,12 +90,13 @@ def check(conn, now: dt.datetime, projects: list[int], settings: config.Settings
 def check_days(conn, events: list[dict]) -> None:
     """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
     rollup_days each day's distinct user ids; the same per action in rollup_day_action_users and
-    rollup_day_actions; rollup_hour_actions and rollup_hour_elements the events, durations and their
-    sum per UTC hour and action or element; rollup_element_users each (user id, element) with the UTC
+    rollup_day_actions; rollup_hour_actions, rollup_hour_elements and rollup_day_elements the events,
+    durations and their sum per UTC hour and action or element, and per UTC day and element; rollup_element_users each (user id, element) with the UTC
     day of its newest event."""
     present: dict = {}
     hours: dict = {}
     element_hours: dict = {}
+    element_days: dict = {}
     last_days: dict = {}
     for e in events:
         at = e["timestamp"].astimezone(dt.UTC)
@@ -105,6 +106,7 @@ def check_days(conn, events: list[dict]) -> None:
         cells = [hours.setdefault((e["project_id"], hour, e["action"]), [0, 0, 0.0])]
         if e["element"] is not None:
             cells.append(element_hours.setdefault((e["project_id"], hour, e["element"]), [0, 0, 0.0]))
+            cells.append(element_days.setdefault((e["project_id"], at.date(), e["element"]), [0, 0, 0.0]))
             pair = (e["project_id"], e["user_id"], e["element"])
             last_days[pair] = max(last_days.get(pair, at.date()), at.date())
         for cell in cells:
@@ -120,7 +122,11 @@ def check_days(conn, events: list[dict]) -> None:
     } == by_action
     assert {(p, d): n for p, d, n in conn.run("SELECT project_id, day, users FROM rollup_days")} == _counted(by_day)
     assert {(p, d, a): n for p, d, a, n in conn.run("SELECT project_id, day, action, users FROM rollup_day_actions")} == _counted(by_action)
-    for table, want_cells in (("rollup_hour_actions", hours), ("rollup_hour_elements", element_hours)):
+    for table, want_cells in (
+        ("rollup_hour_actions", hours),
+        ("rollup_hour_elements", element_hours),
+        ("rollup_day_elements", element_days),
+    ):
         got = {(p, h, k): (n, d, s) for p, h, k, n, d, s in conn.run(f"SELECT * FROM {table}")}
         assert got.keys() == want_cells.keys(), table
         assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in want_cells.items()), table

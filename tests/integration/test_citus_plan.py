@@ -24,6 +24,7 @@ DISTRIBUTED = {
             "minute_elements",
             "hour_actions",
             "hour_elements",
+            "day_elements",
             "day_action_users",
             "day_actions",
             "day_users",

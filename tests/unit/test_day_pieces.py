@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 
 from engine.core import buckets
-from engine.core.day_pieces import day_pieces, hour_cut
+from engine.core.day_pieces import day_pieces, range_cut
 
 
 def utc(text: str) -> dt.datetime:
@@ -82,28 +82,36 @@ def test_a_bucket_wholly_before_the_start_has_no_piece():
     assert pieces.day_buckets == [] and pieces.span_buckets == []
 
 
-def test_a_range_is_its_whole_utc_hours_and_the_minutes_at_its_edges():
+def spans(starts, ends) -> list[tuple[dt.datetime, dt.datetime]]:
+    return list(zip(starts, ends, strict=True))
+
+
+def test_a_range_is_its_whole_utc_days_the_hours_around_them_and_the_minutes_at_its_edges():
     start, end = dt.datetime.fromisoformat("2026-11-01T02:47:00-04:00"), utc("2026-11-03T10:05")
-    cut = hour_cut(start, end)
-    assert (cut.hours_from, cut.hours_to) == (utc("2026-11-01T07:00"), utc("2026-11-03T10:00"))
-    assert list(zip(cut.span_starts, cut.span_ends, strict=True)) == [
-        (utc("2026-11-01T06:47"), utc("2026-11-01T07:00")),
-        (utc("2026-11-03T10:00"), end),
+    cut = range_cut(start, end)
+    assert (cut.days_from, cut.days_to) == (dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+    assert spans(cut.hour_starts, cut.hour_ends) == [
+        (utc("2026-11-01T07:00"), utc("2026-11-02T00:00")),
+        (utc("2026-11-03T00:00"), utc("2026-11-03T10:00")),
     ]
+    assert spans(cut.span_starts, cut.span_ends) == [(utc("2026-11-01T06:47"), utc("2026-11-01T07:00")), (utc("2026-11-03T10:00"), end)]
     assert (cut.first_day, cut.first_day_end) == (dt.date(2026, 11, 1), utc("2026-11-02T00:00"))
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "spans"),
+    ("start", "end", "days", "hours", "minutes"),
     [
-        ("2026-11-01T00:00", "2026-11-02T00:00", []),  # whole hours only
-        ("2026-11-01T05:10", "2026-11-01T05:50", [("2026-11-01T05:10", "2026-11-01T05:50")]),  # within an hour
-        ("2026-11-01T05:10", "2026-11-01T06:20", [("2026-11-01T05:10", "2026-11-01T06:20")]),  # across one, no whole hour
-        ("2026-11-01T05:10", "2026-11-01T05:10", []),  # empty
+        ("2026-11-01T00:00", "2026-11-03T00:00", 2, [], []),  # whole days only
+        ("2026-11-01T05:00", "2026-11-01T09:00", 0, [("2026-11-01T05:00", "2026-11-01T09:00")], []),  # no whole day
+        ("2026-11-01T05:10", "2026-11-01T05:50", 0, [], [("2026-11-01T05:10", "2026-11-01T05:50")]),  # within an hour
+        ("2026-11-01T05:10", "2026-11-01T06:20", 0, [], [("2026-11-01T05:10", "2026-11-01T06:20")]),  # no whole hour
+        ("2026-11-01T23:10", "2026-11-02T01:20", 0, [("2026-11-02T00:00", "2026-11-02T01:00")], [
+            ("2026-11-01T23:10", "2026-11-02T00:00"), ("2026-11-02T01:00", "2026-11-02T01:20")]),  # across midnight
+        ("2026-11-01T05:10", "2026-11-01T05:10", 0, [], []),  # empty
     ],
-)
-def test_a_range_without_a_whole_hour_is_all_minutes(start, end, spans):
-    cut = hour_cut(utc(start), utc(end))
-    whole = cut.hours_to - cut.hours_from
-    assert whole == (dt.timedelta(days=1) if not spans and start != end else dt.timedelta(0))
-    assert list(zip(cut.span_starts, cut.span_ends, strict=True)) == [(utc(a), utc(b)) for a, b in spans]
+)  # fmt: skip
+def test_a_range_without_a_whole_day_or_hour_is_cut_finer(start, end, days, hours, minutes):
+    cut = range_cut(utc(start), utc(end))
+    assert (cut.days_to - cut.days_from).days == days
+    assert spans(cut.hour_starts, cut.hour_ends) == [(utc(a), utc(b)) for a, b in hours]
+    assert spans(cut.span_starts, cut.span_ends) == [(utc(a), utc(b)) for a, b in minutes]

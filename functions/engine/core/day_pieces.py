@@ -5,6 +5,8 @@ A bucket's span is [its start or the range's start, the next bound). The presenc
 any span of whole UTC hours is answered by the day rows whose hours meet the span's; what is left
 at the span's edges (less than an hour on each side: a range cut at now's minute, a +05:45 zone's
 midnight) is read per minute. A span that is exactly one UTC day is one counter row (`counted`).
+A single range is cut the same way into whole UTC days, hours and minutes for the per-day,
+per-hour and per-minute counts of the element breakdown (`range_cut`).
 """
 
 from __future__ import annotations
@@ -79,31 +81,42 @@ def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = T
 
 
 @dataclasses.dataclass(frozen=True)
-class HourCut:
-    """A range [start, end) as whole UTC hours [hours_from, hours_to) and the minute spans at its
-    edges (less than an hour each), with the UTC day of its start and that day's end."""
+class RangeCut:
+    """A range [start, end) as whole UTC days [days_from, days_to), the whole UTC hours left at its
+    edges (hour spans) and the minutes left after those (minute spans, less than an hour each),
+    with the UTC day of its start and that day's end."""
 
-    hours_from: dt.datetime
-    hours_to: dt.datetime
+    days_from: dt.date
+    days_to: dt.date
+    hour_starts: list[dt.datetime]
+    hour_ends: list[dt.datetime]
     span_starts: list[dt.datetime]
     span_ends: list[dt.datetime]
     first_day: dt.date
     first_day_end: dt.datetime
 
     def params(self) -> dict:
-        """The values a query over hour rows, edge minutes and the first day binds."""
+        """The values a query over day rows, hour rows, edge minutes and the first day binds."""
         return dataclasses.asdict(self)
 
 
-def hour_cut(start: dt.datetime, end: dt.datetime) -> HourCut:
-    """The range's whole UTC hours and edge minutes; a range within one hour is all minutes."""
+def _spans(*pairs: tuple[dt.datetime, dt.datetime]) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    kept = [(a, b) for a, b in pairs if a < b]
+    return [a for a, _ in kept], [b for _, b in kept]
+
+
+def range_cut(start: dt.datetime, end: dt.datetime) -> RangeCut:
+    """The range's whole UTC days, the whole hours around them and the minutes at its edges; a
+    range without a whole hour is all minutes, one without a whole day hours and minutes."""
     low, high = start.astimezone(dt.UTC), max(start, end).astimezone(dt.UTC)
-    first_hour, last_hour = _ceil_hour(low), high.replace(minute=0, second=0, microsecond=0)
     midnight = low.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_hour, last_hour = _ceil_hour(low), high.replace(minute=0, second=0, microsecond=0)
     if first_hour >= last_hour:
-        first_hour = last_hour = low
-        edges = [(low, high)]
-    else:
-        edges = [(low, first_hour), (last_hour, high)]
-    edges = [(a, b) for a, b in edges if a < b]
-    return HourCut(first_hour, last_hour, [a for a, _ in edges], [b for _, b in edges], midnight.date(), midnight + DAY)
+        first_hour = last_hour = high
+    first_day = first_hour if first_hour == first_hour.replace(hour=0) else first_hour.replace(hour=0) + DAY
+    last_day = last_hour.replace(hour=0)
+    if first_day >= last_day:
+        first_day = last_day = last_hour
+    hours = _spans((first_hour, first_day), (last_day, last_hour))
+    minutes = _spans((low, first_hour), (last_hour, high))
+    return RangeCut(first_day.date(), last_day.date(), *hours, *minutes, midnight.date(), midnight + DAY)

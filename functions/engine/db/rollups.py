@@ -22,6 +22,7 @@ MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_element
 COARSE_TABLES = {
     "rollup_hour_actions": "hour",
     "rollup_hour_elements": "hour",
+    "rollup_day_elements": "day",
     "rollup_day_action_users": "day",
     "rollup_day_actions": "day",
     "rollup_day_users": "day",
