@@ -95,8 +95,8 @@ def clean_state(request):
     )
     connection.run(
         "TRUNCATE events, event_ids, dead_letters, task_runs, users, groups, group_members, identity_links, "
-        "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_hour_actions, rollup_day_action_users, rollup_day_actions, rollup_day_users, rollup_days, rollup_week_users, "
-        "rollup_totals, rollup_users, rollup_elements, "
+        "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_hour_actions, rollup_hour_elements, rollup_day_elements, "
+        "rollup_day_action_users, rollup_day_actions, rollup_day_users, rollup_days, rollup_week_users, rollup_totals, rollup_users, rollup_elements, "
         "rollup_heatmap, rollup_user_sessions, rollup_element_users, rollup_backfill, erasures"
     )
     connection.run("UPDATE rollup_status SET raw_kept_from = NULL")

@@ -91,18 +91,30 @@ def check_days(conn, events: list[dict]) -> None:
     """rollup_day_users holds each (project, UTC day, user id) with the UTC hours of its events,
     rollup_days each day's distinct user ids, events, durations and their sum; rollup_week_users each
     (project, UTC week's Monday, user id); the same per action in rollup_day_action_users and
-    rollup_day_actions; rollup_hour_actions the events, durations and their sum per UTC hour and action."""
+    rollup_day_actions; rollup_hour_actions, rollup_hour_elements and rollup_day_elements the events,
+    durations and their sum per UTC hour and action or element, and per UTC day and element;
+    rollup_element_users each (user id, element) with the UTC day of its newest event."""
     present: dict = {}
     hours: dict = {}
+    element_hours: dict = {}
+    element_days: dict = {}
+    last_days: dict = {}
     for e in events:
         at = e["timestamp"].astimezone(dt.UTC)
+        hour = at.replace(minute=0, second=0, microsecond=0)
         for key in ((e["project_id"], at.date(), e["user_id"]), (e["project_id"], at.date(), e["action"], e["user_id"])):
             present[key] = present.get(key, 0) | 1 << at.hour
-        cell = hours.setdefault((e["project_id"], at.replace(minute=0, second=0, microsecond=0), e["action"]), [0, 0, 0.0])
-        cell[0] += 1
-        if e["duration"] is not None:
-            cell[1] += 1
-            cell[2] += e["duration"]
+        cells = [hours.setdefault((e["project_id"], hour, e["action"]), [0, 0, 0.0])]
+        if e["element"] is not None:
+            cells.append(element_hours.setdefault((e["project_id"], hour, e["element"]), [0, 0, 0.0]))
+            cells.append(element_days.setdefault((e["project_id"], at.date(), e["element"]), [0, 0, 0.0]))
+            pair = (e["project_id"], e["user_id"], e["element"])
+            last_days[pair] = max(last_days.get(pair, at.date()), at.date())
+        for cell in cells:
+            cell[0] += 1
+            if e["duration"] is not None:
+                cell[1] += 1
+                cell[2] += e["duration"]
     by_day = {key: h for key, h in present.items() if len(key) == 3}
     by_action = {key: h for key, h in present.items() if len(key) == 4}
     assert {(p, d, u): h for p, d, u, h in conn.run("SELECT project_id, day, user_id, hours FROM rollup_day_users")} == by_day
@@ -113,9 +125,16 @@ def check_days(conn, events: list[dict]) -> None:
     by_week = {(p, d - dt.timedelta(days=d.weekday()), u) for p, d, u in by_day}
     assert set(map(tuple, conn.run("SELECT project_id, week, user_id FROM rollup_week_users"))) == by_week
     assert {(p, d, a): n for p, d, a, n in conn.run("SELECT project_id, day, action, users FROM rollup_day_actions")} == _counted(by_action)
-    got = {(p, h, a): (n, d, s) for p, h, a, n, d, s in conn.run("SELECT * FROM rollup_hour_actions")}
-    assert got.keys() == hours.keys()
-    assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in hours.items())
+    for table, want_cells in (
+        ("rollup_hour_actions", hours),
+        ("rollup_hour_elements", element_hours),
+        ("rollup_day_elements", element_days),
+    ):
+        got = {(p, h, k): (n, d, s) for p, h, k, n, d, s in conn.run(f"SELECT * FROM {table}")}
+        assert got.keys() == want_cells.keys(), table
+        assert all(got[key][:2] == tuple(want[:2]) and _close(float(got[key][2]), want[2]) for key, want in want_cells.items()), table
+    got_days = {(p, u, el): day for p, u, el, day in conn.run("SELECT project_id, user_id, element, last_day FROM rollup_element_users")}
+    assert got_days == last_days
     days: dict = {}
     for (p, hour, a), cell in hours.items():
         for key in ((p, hour.date()), (p, hour.date(), a)):

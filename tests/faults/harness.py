@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 NAMESPACE = "faults"
 ROLLUP_TABLES = (
-    "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_hour_actions, rollup_day_action_users, rollup_day_actions, rollup_day_users, rollup_days, rollup_week_users, "
-    "rollup_totals, rollup_users, rollup_elements, "
+    "rollup_minutes, rollup_minute_users, rollup_minute_elements, rollup_hour_actions, rollup_hour_elements, rollup_day_elements, "
+    "rollup_day_action_users, rollup_day_actions, rollup_day_users, rollup_days, rollup_week_users, rollup_totals, rollup_users, rollup_elements, "
     "rollup_heatmap, rollup_user_sessions, rollup_element_users, rollup_backfill"
 )
 

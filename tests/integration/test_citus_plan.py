@@ -23,6 +23,8 @@ DISTRIBUTED = {
             "minute_users",
             "minute_elements",
             "hour_actions",
+            "hour_elements",
+            "day_elements",
             "day_action_users",
             "day_actions",
             "day_users",

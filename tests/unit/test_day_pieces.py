@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 
 from engine.core import buckets
-from engine.core.day_pieces import day_pieces
+from engine.core.day_pieces import day_pieces, range_cut
 
 
 def utc(text: str) -> dt.datetime:
@@ -152,3 +152,38 @@ def test_week_pieces_cover_the_same_hours_as_day_pieces(tz, interval, span):
     )
     if tz == "UTC" and interval == "week":
         assert len(with_weeks.weeks) >= 11
+
+
+def spans(starts, ends) -> list[tuple[dt.datetime, dt.datetime]]:
+    return list(zip(starts, ends, strict=True))
+
+
+def test_a_range_is_its_whole_utc_days_the_hours_around_them_and_the_minutes_at_its_edges():
+    start, end = dt.datetime.fromisoformat("2026-11-01T02:47:00-04:00"), utc("2026-11-03T10:05")
+    cut = range_cut(start, end)
+    assert (cut.days_from, cut.days_to) == (dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+    assert spans(cut.hour_starts, cut.hour_ends) == [
+        (utc("2026-11-01T07:00"), utc("2026-11-02T00:00")),
+        (utc("2026-11-03T00:00"), utc("2026-11-03T10:00")),
+    ]
+    assert spans(cut.span_starts, cut.span_ends) == [(utc("2026-11-01T06:47"), utc("2026-11-01T07:00")), (utc("2026-11-03T10:00"), end)]
+    assert (cut.first_day, cut.first_day_end) == (dt.date(2026, 11, 1), utc("2026-11-02T00:00"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days", "hours", "minutes"),
+    [
+        ("2026-11-01T00:00", "2026-11-03T00:00", 2, [], []),  # whole days only
+        ("2026-11-01T05:00", "2026-11-01T09:00", 0, [("2026-11-01T05:00", "2026-11-01T09:00")], []),  # no whole day
+        ("2026-11-01T05:10", "2026-11-01T05:50", 0, [], [("2026-11-01T05:10", "2026-11-01T05:50")]),  # within an hour
+        ("2026-11-01T05:10", "2026-11-01T06:20", 0, [], [("2026-11-01T05:10", "2026-11-01T06:20")]),  # no whole hour
+        ("2026-11-01T23:10", "2026-11-02T01:20", 0, [("2026-11-02T00:00", "2026-11-02T01:00")], [
+            ("2026-11-01T23:10", "2026-11-02T00:00"), ("2026-11-02T01:00", "2026-11-02T01:20")]),  # across midnight
+        ("2026-11-01T05:10", "2026-11-01T05:10", 0, [], []),  # empty
+    ],
+)  # fmt: skip
+def test_a_range_without_a_whole_day_or_hour_is_cut_finer(start, end, days, hours, minutes):
+    cut = range_cut(utc(start), utc(end))
+    assert (cut.days_to - cut.days_from).days == days
+    assert spans(cut.hour_starts, cut.hour_ends) == [(utc(a), utc(b)) for a, b in hours]
+    assert spans(cut.span_starts, cut.span_ends) == [(utc(a), utc(b)) for a, b in minutes]

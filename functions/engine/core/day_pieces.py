@@ -8,6 +8,8 @@ midnight) is read per minute. A span that is exactly one UTC day is one counter 
 With weeks=True (presence with no action filter: the week rows carry none), the whole UTC weeks
 [Monday 00:00 UTC, next Monday) inside a span's hours are one week piece each
 (sql/012_week_presence.sql), one row per id instead of one per id and day.
+A single range is cut the same way into whole UTC days, hours and minutes for the per-day,
+per-hour and per-minute counts of the element breakdown (`range_cut`).
 """
 
 from __future__ import annotations
@@ -100,3 +102,45 @@ def day_pieces(bounds: list[dt.datetime], start: dt.datetime, counters: bool = T
         (pieces._weeks if weeks else pieces._hours)(bucket, first_hour, last_hour)
         pieces._span(bucket, last_hour, high)
     return pieces
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeCut:
+    """A range [start, end) as whole UTC days [days_from, days_to), the whole UTC hours left at its
+    edges (hour spans) and the minutes left after those (minute spans, less than an hour each),
+    with the UTC day of its start and that day's end."""
+
+    days_from: dt.date
+    days_to: dt.date
+    hour_starts: list[dt.datetime]
+    hour_ends: list[dt.datetime]
+    span_starts: list[dt.datetime]
+    span_ends: list[dt.datetime]
+    first_day: dt.date
+    first_day_end: dt.datetime
+
+    def params(self) -> dict:
+        """The values a query over day rows, hour rows, edge minutes and the first day binds."""
+        return dataclasses.asdict(self)
+
+
+def _spans(*pairs: tuple[dt.datetime, dt.datetime]) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    kept = [(a, b) for a, b in pairs if a < b]
+    return [a for a, _ in kept], [b for _, b in kept]
+
+
+def range_cut(start: dt.datetime, end: dt.datetime) -> RangeCut:
+    """The range's whole UTC days, the whole hours around them and the minutes at its edges; a
+    range without a whole hour is all minutes, one without a whole day hours and minutes."""
+    low, high = start.astimezone(dt.UTC), max(start, end).astimezone(dt.UTC)
+    midnight = low.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_hour, last_hour = _ceil_hour(low), high.replace(minute=0, second=0, microsecond=0)
+    if first_hour >= last_hour:
+        first_hour = last_hour = high
+    first_day = first_hour if first_hour == first_hour.replace(hour=0) else first_hour.replace(hour=0) + DAY
+    last_day = last_hour.replace(hour=0)
+    if first_day >= last_day:
+        first_day = last_day = last_hour
+    hours = _spans((first_hour, first_day), (last_day, last_hour))
+    minutes = _spans((low, first_hour), (last_hour, high))
+    return RangeCut(first_day.date(), last_day.date(), *hours, *minutes, midnight.date(), midnight + DAY)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from engine.core.day_pieces import DayPieces, day_pieces
+from engine.core.day_pieces import DayPieces, day_pieces, range_cut
 from engine.core.query import Query
 from engine.db.analytics_filters import query_params
 from engine.db.postgres import transaction
@@ -52,8 +52,9 @@ def breakdown(conn, project_id: int, query: Query, by: str, key: str | None, lim
     """[(value, events, people, durations, duration sum)], most events first."""
     params = query_params(project_id, query)
     if by == "element" and query.filters.rollup_ready:
+        cut = range_cut(query.start, query.end).params()
         return run_prepared(conn, "analytics_breakdown_elements", project_id=project_id, start=query.start, end=query.end,
-                            elements=params["elements"], limit=limit)  # fmt: skip
+                            elements=params["elements"], limit=limit, **cut)  # fmt: skip
     return run_prepared(conn, "analytics_breakdown_raw", **params, by=by, key=key, limit=limit)
 
 

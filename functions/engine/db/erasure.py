@@ -21,6 +21,8 @@ ROLLUP_STATEMENTS = (
     "erase_rollup_1_minutes",
     "erase_rollup_2_day_action_users",
     "erase_rollup_2_day_users",
+    "erase_rollup_3_day_elements",
+    "erase_rollup_3_hour_elements",
     "erase_rollup_3_minute_elements",
     "erase_rollup_5_elements",
     "erase_rollup_6_heatmap",

@@ -18,9 +18,12 @@ from engine.db.writes import apply_rollups, ensure_staging
 # ones (checked only while no raw event has been dropped).
 MINUTE_TABLES = ("rollup_minutes", "rollup_minute_users", "rollup_minute_elements")
 # The per-UTC-hour, per-UTC-day and per-UTC-week tables (sql/011_day_presence.sql,
-# sql/012_week_presence.sql), by their time column: checked, and kept, by whole hours, days and weeks.
+# sql/012_week_presence.sql, sql/013_element_hours.sql), by their time column: checked, and kept,
+# by whole hours, days and weeks.
 COARSE_TABLES = {
     "rollup_hour_actions": "hour",
+    "rollup_hour_elements": "hour",
+    "rollup_day_elements": "day",
     "rollup_day_action_users": "day",
     "rollup_day_actions": "day",
     "rollup_day_users": "day",

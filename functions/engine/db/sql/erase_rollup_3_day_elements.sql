@@ -1,0 +1,21 @@
+-- As erase_rollup_1_hour_actions.sql, per UTC day and element.
+WITH gone AS (
+    SELECT project_id, CAST("timestamp" AT TIME ZONE 'UTC' AS date) AS day, element, count(*) AS events,
+           count(duration) AS durations, coalesce(sum(duration::numeric), 0) AS duration_sum
+    FROM rollup_batch
+    WHERE element IS NOT NULL
+    GROUP BY 1, 2, 3
+),
+emptied AS (
+    DELETE FROM rollup_day_elements r USING gone g
+    WHERE r.project_id = g.project_id AND r.day = g.day AND r.element = g.element AND r.events = g.events
+    RETURNING 1
+),
+updated AS (
+    UPDATE rollup_day_elements r
+    SET events = r.events - g.events, durations = r.durations - g.durations, duration_sum = r.duration_sum - g.duration_sum
+    FROM gone g
+    WHERE r.project_id = g.project_id AND r.day = g.day AND r.element = g.element AND r.events <> g.events
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM emptied), (SELECT count(*) FROM updated)
