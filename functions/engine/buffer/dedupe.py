@@ -38,9 +38,10 @@ from engine.core import constants as c
 # Cost per new mark, measured (README, "Scale-out and the dedupe append: their figures"): a
 # GETBIT (and HEXISTS when the bit is 1), the HSET and a SETBIT, nothing else. No shard gets an
 # expiry (an HLEN a mark told the HSET that created one): save_marks lists the current bucket's
-# generations in Keys.seen:gc and unlinks the shard names of the listed buckets before the oldest
-# live one, DEDUPE_UNLINK_NAMES_A_CALL at most a call (how far it got: '<bucket>:d' in the list),
-# so a bucket of many shards costs many calls a little each, not one call much. Every argument
+# generations in Keys.seen:gc (written only when they differ from what the list holds) and
+# unlinks the shard names of the listed buckets before the oldest live one,
+# DEDUPE_UNLINK_NAMES_A_CALL at most a call (how far it got: '<bucket>:d' in the list), so a
+# bucket of many shards costs many calls a little each, not one call much. Every argument
 # a mark gives Redis is a string (Redis converts a Lua number with snprintf's %.17g, on every
 # call): offsets and shard names are formatted with %d, and the values are '1'.
 # At steady state a new id's lookup would scan a full listpack shard of the previous bucket to
@@ -159,9 +160,7 @@ local function unmark(shard, id)
   redis.call('HDEL', shard, id)
   fresh.n, fresh.t = fresh.n - 1, fresh.t - 1
 end
-local function delete_retired()
-  local listed, record = redis.call('HGETALL', retired), {{}}
-  for i = 1, #listed, 2 do record[listed[i]] = listed[i + 1] end
+local function delete_retired(record)
   local budget = {c.DEDUPE_UNLINK_NAMES_A_CALL}
   for field, counts in pairs(record) do
     local bucket = tonumber(field)
@@ -207,8 +206,10 @@ local function save_marks()
     end
     redis.call('PEXPIRE', seen, expire_ms)
   end
-  redis.call('HSET', retired, tostring(current), counts)
-  delete_retired()
+  local listed, record = redis.call('HGETALL', retired), {{}}
+  for i = 1, #listed, 2 do record[listed[i]] = listed[i + 1] end
+  if record[tostring(current)] ~= counts then redis.call('HSET', retired, tostring(current), counts) end
+  delete_retired(record)
 end
 """
 
