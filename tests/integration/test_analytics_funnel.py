@@ -130,3 +130,21 @@ def test_twenty_steps_over_the_widest_range_fit_the_packed_times(apps, conn):
     got = ask(apps, params)
     assert got == oracle.funnel(rows, 1, start, end, f, steps, 300)
     assert [s["people"] for s in got] == [1] * 20
+
+
+def test_microseconds_at_the_end_of_the_widest_range_keep_their_order(apps, conn):
+    # The times are PostgreSQL's double-precision epoch after 1970-01-01, rounded to the microsecond:
+    # at the end of 2099 (4.1e9 s) one microsecond still orders two events, and equal times are equal.
+    last = dt.datetime(2099, 12, 31, 23, 59, 59, 999_990, tzinfo=dt.UTC)
+
+    def at(user: str, action: str, micros: int) -> dict:
+        return {**step_event(user, action, 0), "timestamp": last + dt.timedelta(microseconds=micros)}
+
+    rows = [at("one later", "a", 1), at("one later", "b", 2), at("same", "a", 7), at("same", "b", 7)]
+    rows += [at("one earlier", "b", 3), at("one earlier", "a", 4), at("nines", "a", 8), at("nines", "b", 9)]
+    writes.load_rows(conn, copy_lines(rows, T0))
+    params = [("from", "1970-01-01T00:00:00Z"), ("to", "2100-01-01T00:00:00Z"), ("steps", "a,b"), ("within", "1")]
+    start, end, _, f = parsed(params)
+    got = ask(apps, params)
+    assert got == oracle.funnel(rows, 1, start, end, f, ["a", "b"], 1)
+    assert [s["people"] for s in got] == [4, 2]  # "one later" and "nines"

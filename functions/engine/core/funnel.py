@@ -10,6 +10,7 @@ attempt. For a given start, taking the earliest match of each next step reaches 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 import statistics
 from collections.abc import Iterable
@@ -59,31 +60,55 @@ def step_times(events: Iterable[tuple[int, str, str | None]], steps) -> list[lis
     return times
 
 
-def best_attempt(times: list[list[int]], within: int) -> list[int]:
+@dataclasses.dataclass(frozen=True)
+class Packed:
+    """A person's step times in one list: step k's are values[lo:hi] less offset, ascending
+    (spans[k] = (lo, hi, offset)); steps that are alike may share a span. The db wing reads a
+    person's times this way without copying each step's out (engine.db.analytics_reads)."""
+
+    values: list[int]
+    spans: list[tuple[int, int, int]]
+
+    @classmethod
+    def of(cls, times: list[list[int]]) -> Packed:
+        """The per-step lists of step_times, one after the other."""
+        values: list[int] = []
+        spans = []
+        for step in times:
+            spans.append((len(values), len(values) + len(step), 0))
+            values += step
+        return cls(values, spans)
+
+
+def best_attempt(times: list[list[int]] | Packed, within: int) -> list[int]:
     """The times of the steps the person's deepest attempt reached (empty: never step 1).
 
-    times[k]: the ascending times of the person's events matching step k (any unit, `within` in
-    the same). From each step-1 event in time order, each next step takes the earliest matching
-    event strictly later than the one before (bisect), until one is later than start + within."""
+    times: per step, the ascending times of the person's events matching it (step_times), or
+    the same as Packed (any unit, `within` in the same). From each step-1 event in time order,
+    each next step takes the earliest matching event strictly later than the one before
+    (bisect), until one is later than start + within."""
+    person = times if isinstance(times, Packed) else Packed.of(times)
+    values, spans = person.values, person.spans
     best: list[int] = []
-    depth = len(times)
-    for t0 in times[0]:
+    first_lo, first_hi, first_offset = spans[0]
+    for j in range(first_lo, first_hi):
+        t0 = values[j] - first_offset
         attempt, limit = [t0], t0 + within
-        for later in times[1:]:
-            i = bisect.bisect_right(later, attempt[-1])
-            if i == len(later) or later[i] > limit:
+        for lo, hi, offset in spans[1:]:
+            i = bisect.bisect_right(values, attempt[-1] + offset, lo, hi)
+            if i == hi or values[i] - offset > limit:
                 break
-            attempt.append(later[i])
+            attempt.append(values[i] - offset)
         if len(attempt) > len(best):
             best = attempt
-            if len(best) == depth:
+            if len(best) == len(spans):
                 break
     return best
 
 
-def funnel(people: Iterable[list[list[int]]], steps, within: int) -> list[dict]:
-    """people: per person, the times of their events matching each step (step_times), in
-    microseconds; within in seconds. One dict per step."""
+def funnel(people: Iterable[list[list[int]] | Packed], steps, within: int) -> list[dict]:
+    """people: per person, the times of their events matching each step (step_times, or Packed),
+    in microseconds; within in seconds. One dict per step."""
     reached = [0] * len(steps)
     gaps: list[list[float]] = [[] for _ in steps]
     for times in people:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import orjson
 
 from engine.core.day_pieces import DayPieces, day_pieces, range_cut
+from engine.core.funnel import Packed
 from engine.core.query import Query
 from engine.db.analytics_filters import query_params
 from engine.db.postgres import transaction
@@ -63,13 +64,14 @@ def sessions(conn, project_id: int, query: Query, gap_seconds: int) -> tuple:
     return tuple(run_prepared(conn, "analytics_sessions", **query_params(project_id, query), gap=gap_seconds)[0])
 
 
-def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[list[int]]]:
-    """Per person who did any step, the ascending times (microseconds after the range's start) of
-    their events matching each step; steps that are alike share one list.
+def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[Packed]:
+    """Per person who did any step, the times (microseconds after the range's start) of their
+    events matching each step, ascending per step; steps that are alike share one span.
 
     PostgreSQL packs each time with its step's number i as i * base + time, base being longer than
     the range (ranges lie within 1970-2100: 21 times that in microseconds fits a bigint); one sort
-    of a person's numbers orders them by step, then time, so each step's times are one slice."""
+    of a person's numbers orders them by step, then time, so each step's times are one span of
+    the sorted list, read in place (funnel.Packed). A person's ids come one after the other."""
     kinds = list(dict.fromkeys(steps))
     base = (query.end - query.start) // dt.timedelta(microseconds=1) + 1
     params = {"step_base": base, "step_actions": [action for action, _ in kinds], "step_elements": [element or "" for _, element in kinds]}
@@ -77,15 +79,15 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[list[li
         run_prepared(conn, "analytics_funnel_plan")
         rows = run_prepared(conn, "analytics_funnel_times", **query_params(project_id, query), **params)
     place = [kinds.index(step) for step in steps]
-    for (text,) in rows:
-        packed = orjson.loads(text)
-        packed.sort()
-        times, cut = [], 0
+    for _, ids in itertools.groupby(rows, key=operator.itemgetter(0)):
+        values = list(itertools.chain.from_iterable(orjson.loads(text) for _, text in ids))
+        values.sort()
+        spans, cut = [], 0
         for i in range(1, len(kinds) + 1):
-            end = bisect.bisect_left(packed, (i + 1) * base, cut)
-            times.append(list(map(operator.sub, packed[cut:end], itertools.repeat(i * base))))
+            end = bisect.bisect_left(values, (i + 1) * base, cut)
+            spans.append((cut, end, i * base))
             cut = end
-        yield [times[k] for k in place]
+        yield Packed(values, [spans[k] for k in place])
 
 
 # The most buckets whose presence fits a bigint mask, one bit each (bits 0-61: clear of the sign).
