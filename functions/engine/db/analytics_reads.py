@@ -6,13 +6,13 @@ numbered by width_bucket over the bucket starts and the range's end (1 is the fi
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
 import itertools
 import operator
+import sys
 from collections.abc import Iterator
-
-import orjson
 
 from engine.core.day_pieces import DayPieces, day_pieces, range_cut
 from engine.core.funnel import Packed
@@ -80,8 +80,12 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[Packed]
         rows = run_prepared(conn, "analytics_funnel_times", **query_params(project_id, query), **params)
     place = [kinds.index(step) for step in steps]
     for _, ids in itertools.groupby(rows, key=operator.itemgetter(0)):
-        values = list(itertools.chain.from_iterable(orjson.loads(text) for _, text in ids))
-        values.sort()
+        packed = array.array("q")
+        for _, data in ids:
+            packed.frombytes(data)
+        if sys.byteorder == "little":
+            packed.byteswap()  # int8send writes big-endian
+        values = sorted(packed)
         spans, cut = [], 0
         for i in range(1, len(kinds) + 1):
             end = bisect.bisect_left(values, (i + 1) * base, cut)
