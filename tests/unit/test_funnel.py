@@ -102,19 +102,16 @@ def test_funnel_agrees_with_the_oracle_on_random_people(seed):
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_packed_times_with_offsets_give_the_attempt_of_per_step_lists(seed):
-    # As engine.db.analytics_reads packs them: step i's times plus i * base, one sorted list,
-    # each step a span of it; alike steps share their span.
+def test_packed_numbers_give_the_attempt_of_per_step_lists(seed):
+    # As PostgreSQL sends them (analytics_funnel_times.sql): kind i's times plus i * base, in no
+    # order; alike steps share their kind.
     rng = random.Random(seed)
     kinds = rng.randint(1, 4)
     times = [sorted(rng.sample(range(60), rng.randint(0, 12))) for _ in range(kinds)]
     place = [rng.randrange(kinds) for _ in range(rng.randint(2, 6))]
-    base = 1000
-    values = sorted(t + (i + 1) * base for i, step in enumerate(times) for t in step)
-    spans, cut = [], 0
-    for i, step in enumerate(times):
-        spans.append((cut, cut + len(step), (i + 1) * base))
-        cut += len(step)
+    base = 60
+    numbers = [t + (i + 1) * base for i, step in enumerate(times) for t in step]
+    rng.shuffle(numbers)
     within = rng.choice([1, 5, 30])
-    packed = funnel.Packed(values, [spans[k] for k in place])
+    packed = funnel.Packed.of_numbers(numbers, kinds, place, base)
     assert funnel.best_attempt(packed, within) == funnel.best_attempt([times[k] for k in place], within)

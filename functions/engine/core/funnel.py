@@ -79,6 +79,19 @@ class Packed:
             values += step
         return cls(values, spans)
 
+    @classmethod
+    def of_numbers(cls, numbers, kinds: int, place: list[int], base: int) -> Packed:
+        """From numbers i * base + time (i the kind of step, 1..kinds; 0 <= time < base) in any
+        order: one sort orders them by kind, then time, so each kind's times are one span, read
+        in place with its offset i * base; place[k] is step k's kind (0-based)."""
+        values = sorted(numbers)
+        spans, cut = [], 0
+        for i in range(1, kinds + 1):
+            end = bisect.bisect_left(values, (i + 1) * base, cut)
+            spans.append((cut, end, i * base))
+            cut = end
+        return cls(values, [spans[k] for k in place])
+
 
 def best_attempt(times: list[list[int]] | Packed, within: int) -> list[int]:
     """The times of the steps the person's deepest attempt reached (empty: never step 1).
@@ -90,11 +103,11 @@ def best_attempt(times: list[list[int]] | Packed, within: int) -> list[int]:
     person = times if isinstance(times, Packed) else Packed.of(times)
     values, spans = person.values, person.spans
     best: list[int] = []
-    first_lo, first_hi, first_offset = spans[0]
+    (first_lo, first_hi, first_offset), later = spans[0], spans[1:]
     for j in range(first_lo, first_hi):
         t0 = values[j] - first_offset
         attempt, limit = [t0], t0 + within
-        for lo, hi, offset in spans[1:]:
+        for lo, hi, offset in later:
             i = bisect.bisect_right(values, attempt[-1] + offset, lo, hi)
             if i == hi or values[i] - offset > limit:
                 break

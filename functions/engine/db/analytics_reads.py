@@ -7,7 +7,6 @@ numbered by width_bucket over the bucket starts and the range's end (1 is the fi
 from __future__ import annotations
 
 import array
-import bisect
 import datetime as dt
 import itertools
 import operator
@@ -69,9 +68,9 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[Packed]
     events matching each step, ascending per step; steps that are alike share one span.
 
     PostgreSQL packs each time with its step's number i as i * base + time, base being longer than
-    the range (ranges lie within 1970-2100: 21 times that in microseconds fits a bigint); one sort
-    of a person's numbers orders them by step, then time, so each step's times are one span of
-    the sorted list, read in place (funnel.Packed). A person's ids come one after the other."""
+    the range (ranges lie within 1970-2100: 21 times that in microseconds fits a bigint), as
+    big-endian 8-byte integers; funnel.Packed.of_numbers sorts and reads them in place. A
+    person's ids come one after the other."""
     kinds = list(dict.fromkeys(steps))
     base = (query.end - query.start) // dt.timedelta(microseconds=1) + 1
     params = {"step_base": base, "step_actions": [action for action, _ in kinds], "step_elements": [element or "" for _, element in kinds]}
@@ -85,13 +84,7 @@ def funnel_times(conn, project_id: int, query: Query, steps) -> Iterator[Packed]
             packed.frombytes(data)
         if sys.byteorder == "little":
             packed.byteswap()  # int8send writes big-endian
-        values = sorted(packed)
-        spans, cut = [], 0
-        for i in range(1, len(kinds) + 1):
-            end = bisect.bisect_left(values, (i + 1) * base, cut)
-            spans.append((cut, end, i * base))
-            cut = end
-        yield Packed(values, [spans[k] for k in place])
+        yield Packed.of_numbers(packed, len(kinds), place, base)
 
 
 # The most buckets whose presence fits a bigint mask, one bit each (bits 0-61: clear of the sign).
